@@ -1,0 +1,110 @@
+//! The v1 JSON API read endpoints: badges for a page of products and one
+//! page of a product's reviews. Handlers only validate parameters, ask the
+//! [`Source`](crate::store::Source) and wrap the answer in a cacheable
+//! response; errors are [`Failure`]s.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use starling_model::{BadgesResponse, MAX_BADGE_IDS, ProductId, ReviewsQuery, parse_badge_ids};
+
+use crate::app::AppState;
+use crate::error::Failure;
+use crate::http::cached_json;
+
+/// Routes under `/v1/shops/{shop}/`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/shops/{shop}/badges", get(badges))
+        .route(
+            "/v1/shops/{shop}/products/{product_id}/reviews",
+            get(reviews),
+        )
+}
+
+async fn badges(
+    State(state): State<AppState>,
+    shop: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let Path(shop) =
+        shop.map_err(|rejection| Failure::invalid_parameter("shop", rejection.body_text()))?;
+    let params = query_params(query.as_deref());
+    let raw_ids = params.get("ids").ok_or_else(|| {
+        Failure::invalid_parameter(
+            "ids",
+            "ids is required: a comma-separated list of product ids such as \
+             ids=7000000000001,7000000000002",
+        )
+    })?;
+    let ids = parse_badge_ids(raw_ids)
+        .map_err(|error| Failure::invalid_parameter("ids", error.to_string()))?;
+    if ids.len() > MAX_BADGE_IDS {
+        return Err(Failure::invalid_parameter(
+            "ids",
+            format!(
+                "ids may name at most {MAX_BADGE_IDS} products, got {}; split the request",
+                ids.len()
+            ),
+        ));
+    }
+
+    let badges = state.source.badges(&shop, &ids).await?;
+    Ok(cached_json(
+        &headers,
+        &BadgesResponse { badges },
+        &state.cache,
+    ))
+}
+
+async fn reviews(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let Path((shop, raw_product)) =
+        path.map_err(|rejection| Failure::invalid_parameter("product_id", rejection.body_text()))?;
+    let product = ProductId::parse(&raw_product)
+        .map_err(|error| Failure::invalid_parameter("product_id", error.to_string()))?;
+    let params = query_params(query.as_deref());
+    let query = ReviewsQuery::parse(
+        params.get("page").map(String::as_str),
+        params.get("per_page").map(String::as_str),
+        params.get("sort").map(String::as_str),
+        params.get("rating").map(String::as_str),
+    )?;
+
+    let page = state.source.reviews(&shop, &product, &query).await?;
+    Ok(cached_json(&headers, &page, &state.cache))
+}
+
+/// Decodes a query string; when a name repeats, the first value wins.
+fn query_params(raw: Option<&str>) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        params
+            .entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_decode_and_keep_the_first_value() {
+        let params = query_params(Some("ids=1%2C2&ids=3&sort=most-votes"));
+        assert_eq!(params.get("ids").map(String::as_str), Some("1,2"));
+        assert_eq!(params.get("sort").map(String::as_str), Some("most-votes"));
+        assert!(query_params(None).is_empty());
+    }
+}

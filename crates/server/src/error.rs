@@ -1,0 +1,141 @@
+//! HTTP errors: every failure a handler returns becomes a JSON body
+//! `{"error": {"code", "message", "parameter"?}}` with a 4xx or 5xx status,
+//! is logged once, and is marked uncacheable so a CDN never keeps it as data.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use starling_model::{ApiError, ErrorBody, QueryError};
+
+use crate::store::SourceError;
+
+/// A failed request, as the client will see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    parameter: Option<String>,
+}
+
+impl Failure {
+    /// 400 `invalid_parameter` naming the parameter at fault.
+    pub fn invalid_parameter(parameter: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_parameter",
+            message: message.into(),
+            parameter: Some(parameter.to_owned()),
+        }
+    }
+
+    /// 404 `shop_not_found`.
+    pub fn shop_not_found(shop: &str) -> Failure {
+        Failure {
+            status: StatusCode::NOT_FOUND,
+            code: "shop_not_found",
+            message: format!(
+                "shop {:?} is not known to this server; check the shop domain \
+                 (such as example.myshopify.com) or import its reviews first",
+                shorten(shop)
+            ),
+            parameter: None,
+        }
+    }
+
+    /// 404 `not_found` for a path that names nothing.
+    pub fn not_found(path: &str) -> Failure {
+        Failure {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!(
+                "nothing is served at {:?}; see the v1 API for the paths that exist",
+                shorten(path)
+            ),
+            parameter: None,
+        }
+    }
+
+    /// 405 `method_not_allowed`.
+    pub fn method_not_allowed() -> Failure {
+        Failure {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "method_not_allowed",
+            message: "this path does not accept that method".to_owned(),
+            parameter: None,
+        }
+    }
+
+    /// 503 `bundles_unavailable`: `dist/` has not been built.
+    pub fn bundles_unavailable(reason: &str) -> Failure {
+        Failure {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "bundles_unavailable",
+            message: reason.to_owned(),
+            parameter: None,
+        }
+    }
+
+    /// 503 `source_unavailable`: the store or upstream failed.
+    pub fn source_unavailable(message: impl Into<String>) -> Failure {
+        Failure {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "source_unavailable",
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl From<QueryError> for Failure {
+    fn from(error: QueryError) -> Self {
+        Failure::invalid_parameter(error.parameter, error.message)
+    }
+}
+
+impl From<SourceError> for Failure {
+    fn from(error: SourceError) -> Self {
+        match error {
+            SourceError::ShopNotFound(shop) => Failure::shop_not_found(&shop),
+            SourceError::Unavailable(message) => Failure::source_unavailable(format!(
+                "the review store could not answer: {message}; try again shortly"
+            )),
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), code = self.code, detail = %self.message, "request failed");
+        } else {
+            tracing::info!(status = self.status.as_u16(), code = self.code, detail = %self.message, "request rejected");
+        }
+        let body = ErrorBody {
+            error: ApiError {
+                code: self.code.to_owned(),
+                message: self.message,
+                parameter: self.parameter,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+fn shorten(value: &str) -> String {
+    value.chars().take(80).collect()
+}

@@ -1,0 +1,18 @@
+//! Starling's server: the `starling` binary's library half.
+//!
+//! It owns the v1 JSON API ([`api`]), the content-hashed bundles
+//! ([`bundles`]), the demo storefront ([`demo`]), the embedded SQLite store
+//! and its seed ([`store`]) and the Judge.me CSV import ([`import`]). The
+//! binary in `main.rs` only parses the command line and calls into here, so
+//! tests drive the same [`app::router`] in-process.
+
+pub mod api;
+pub mod app;
+pub mod bundles;
+pub mod cli;
+pub mod dates;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod import;
+pub mod store;
