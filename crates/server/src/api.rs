@@ -1,7 +1,7 @@
 //! The v1 JSON API read endpoints: badges for a page of products and one
-//! page of a product's reviews. Handlers only validate parameters, ask the
-//! [`Source`](crate::store::Source) and wrap the answer in a cacheable
-//! response; errors are [`Failure`]s.
+//! page of a product's reviews. Handlers only validate parameters and ask
+//! the [`ResponseCache`](crate::responses::ResponseCache), which serves
+//! from its cache or the source; errors are [`Failure`]s.
 
 use std::collections::HashMap;
 
@@ -11,11 +11,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use starling_model::{BadgesResponse, MAX_BADGE_IDS, ProductId, ReviewsQuery, parse_badge_ids};
+use starling_model::{MAX_BADGE_IDS, ProductId, ReviewsQuery, parse_badge_ids};
 
 use crate::app::AppState;
 use crate::error::Failure;
-use crate::http::cached_json;
 
 /// Routes under `/v1/shops/{shop}/`.
 pub fn routes() -> Router<AppState> {
@@ -55,12 +54,8 @@ async fn badges(
         ));
     }
 
-    let badges = state.source.badges(&shop, &ids).await?;
-    Ok(cached_json(
-        &headers,
-        &BadgesResponse { badges },
-        &state.cache,
-    ))
+    let served = state.responses.badges(&shop, &ids).await?;
+    Ok(state.responses.respond(&headers, &served))
 }
 
 async fn reviews(
@@ -81,8 +76,8 @@ async fn reviews(
         params.get("rating").map(String::as_str),
     )?;
 
-    let page = state.source.reviews(&shop, &product, &query).await?;
-    Ok(cached_json(&headers, &page, &state.cache))
+    let served = state.responses.reviews(&shop, &product, &query).await?;
+    Ok(state.responses.respond(&headers, &served))
 }
 
 /// Decodes a query string; when a name repeats, the first value wins.

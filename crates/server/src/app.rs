@@ -18,22 +18,40 @@ use tower_http::cors::{Any, CorsLayer};
 use tracing::Instrument;
 
 use crate::bundles::Bundles;
+use crate::cache::CachePolicy;
+use crate::cache::shared::SharedCache;
 use crate::error::Failure;
-use crate::http::CachePolicy;
+use crate::metrics::RequestCounters;
+use crate::responses::ResponseCache;
 use crate::store::{Source, SqliteStore};
-use crate::{api, demo};
+use crate::upstream::{Upstream, UpstreamConfig, UpstreamSource};
+use crate::{api, demo, metrics, purge};
+
+/// Cache settings of `starling serve` when no flag changes them.
+pub const DEFAULT_CACHE_POLICY: CachePolicy = CachePolicy {
+    ttl: std::time::Duration::from_secs(30),
+    stale_while_revalidate: std::time::Duration::from_secs(60),
+    stale_if_error: std::time::Duration::from_secs(86_400),
+    max_bytes: 64 * 1024 * 1024,
+};
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// Answers the API; the SQLite store, or later a cache in front of it.
+    /// Answers the API behind the cache: the SQLite store or the upstream.
     pub source: Arc<dyn Source>,
     /// The embedded store, for the demo storefront's catalogue.
     pub catalog: SqliteStore,
     /// The built front end.
     pub bundles: Arc<Bundles>,
-    /// Freshness of API responses.
-    pub cache: CachePolicy,
+    /// The cache tier that API responses go through.
+    pub responses: ResponseCache,
+    /// The upstream client, when the source is an origin server.
+    pub upstream: Option<Arc<Upstream>>,
+    /// Requests by route and status, for `/metrics`.
+    pub requests: Arc<RequestCounters>,
+    /// Token that the purge endpoint requires; `None` disables it.
+    pub purge_token: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -41,19 +59,24 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("catalog", &self.catalog.path())
             .field("bundles", &self.bundles.dist())
-            .field("cache", &self.cache)
+            .field("responses", &self.responses)
             .finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    /// State over the SQLite store alone, as `starling serve` runs it.
+    /// State over the SQLite store with the default cache and no purge
+    /// token.
     pub fn new(store: SqliteStore, bundles: Bundles) -> AppState {
+        let source: Arc<dyn Source> = Arc::new(store.clone());
         AppState {
-            source: Arc::new(store.clone()),
+            responses: ResponseCache::new(Arc::clone(&source), DEFAULT_CACHE_POLICY, None),
+            source,
             catalog: store,
             bundles: Arc::new(bundles),
-            cache: CachePolicy::default(),
+            upstream: None,
+            requests: Arc::new(RequestCounters::default()),
+            purge_token: None,
         }
     }
 }
@@ -76,9 +99,15 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/demo/") }))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::handler))
+        .merge(purge::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { Failure::method_not_allowed() })
         .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state.requests),
+            metrics::count_requests,
+        ))
         .layer(middleware::from_fn(request_span))
         .with_state(state)
 }
@@ -125,6 +154,12 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub dist: PathBuf,
+    pub cache: CachePolicy,
+    /// Origin to read the API from in place of the embedded store.
+    pub upstream: Option<UpstreamConfig>,
+    /// Redis address for the shared cache level and purge channel.
+    pub redis: Option<String>,
+    pub purge_token: Option<String>,
 }
 
 /// Opens the store and the bundles, binds, and serves until SIGTERM or
@@ -151,6 +186,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         %address,
         data_dir = %config.data_dir.display(),
         dist = %config.dist.display(),
+        source = config.upstream.as_ref().map_or("sqlite", |upstream| upstream.base_url.as_str()),
+        redis = config.redis.as_deref().unwrap_or("none"),
+        cache_ttl_s = config.cache.ttl.as_secs(),
+        stale_while_revalidate_s = config.cache.stale_while_revalidate.as_secs(),
+        stale_if_error_s = config.cache.stale_if_error.as_secs(),
+        cache_max_bytes = config.cache.max_bytes,
+        purge = config.purge_token.is_some(),
         bundles = bundle_count,
         shops = stats.shops,
         products = stats.products,
@@ -158,12 +200,54 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "starling listening on http://{address}/ (demo at http://{address}/demo/)"
     );
 
-    axum::serve(listener, router(AppState::new(store, bundles)))
+    let state = state(&config, store, bundles).await?;
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;
     tracing::info!("starling stopped");
     Ok(())
+}
+
+/// Builds the handlers' state: the source (store or upstream), the cache
+/// in front of it and the Redis level when configured.
+async fn state(
+    config: &ServeConfig,
+    store: SqliteStore,
+    bundles: Bundles,
+) -> anyhow::Result<AppState> {
+    let mut state = AppState::new(store, bundles);
+    if let Some(upstream) = &config.upstream {
+        let client = Arc::new(Upstream::new(upstream.clone()).with_context(|| {
+            format!(
+                "cannot set up the HTTP client for upstream {}",
+                upstream.base_url
+            )
+        })?);
+        state.source = Arc::new(UpstreamSource::new(Arc::clone(&client)));
+        state.upstream = Some(client);
+    }
+    let shared = match &config.redis {
+        Some(url) => {
+            let shared = SharedCache::connect(url).await.with_context(|| {
+                format!("cannot connect to redis at {url}; check --redis and that the server runs")
+            })?;
+            Some(shared)
+        }
+        None => None,
+    };
+    state.responses = ResponseCache::new(Arc::clone(&state.source), config.cache, shared.clone());
+    if let Some(shared) = shared {
+        let responses = state.responses.clone();
+        shared.listen(Arc::new(move |tags: Vec<String>| {
+            tracing::info!(?tags, "purge received from another replica");
+            for tag in &tags {
+                responses.cache().purge_tag(tag);
+            }
+        }));
+    }
+    state.purge_token = config.purge_token.as_deref().map(Arc::from);
+    Ok(state)
 }
 
 async fn shutdown_signal() {

@@ -86,6 +86,48 @@ impl Failure {
         }
     }
 
+    /// 504 `upstream_timeout`.
+    pub fn upstream_timeout(message: impl Into<String>) -> Failure {
+        Failure {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            code: "upstream_timeout",
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    /// 502 `upstream_failed`.
+    pub fn upstream_failed(message: impl Into<String>) -> Failure {
+        Failure {
+            status: StatusCode::BAD_GATEWAY,
+            code: "upstream_failed",
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    /// 401 `unauthorized`: a missing or wrong bearer token.
+    pub fn unauthorized() -> Failure {
+        Failure {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: "a valid `Authorization: Bearer TOKEN` header is required; the token is \
+                      the server's --purge-token"
+                .to_owned(),
+            parameter: None,
+        }
+    }
+
+    /// 400 `invalid_body` for a request body that cannot be used.
+    pub fn invalid_body(message: impl Into<String>) -> Failure {
+        Failure {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_body",
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -109,6 +151,12 @@ impl From<SourceError> for Failure {
             SourceError::ShopNotFound(shop) => Failure::shop_not_found(&shop),
             SourceError::Unavailable(message) => Failure::source_unavailable(format!(
                 "the review store could not answer: {message}; try again shortly"
+            )),
+            SourceError::Timeout(message) => Failure::upstream_timeout(format!(
+                "{message}; no cached copy is available, try again shortly"
+            )),
+            SourceError::BadGateway(message) => Failure::upstream_failed(format!(
+                "{message}; no cached copy is available, try again shortly"
             )),
         }
     }

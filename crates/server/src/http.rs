@@ -1,45 +1,9 @@
 //! Response plumbing shared by the API and the bundles: strong ETags from
-//! the body, conditional requests (`If-None-Match` gives 304), the
-//! `Cache-Control` policy of API responses, content-coding negotiation and
-//! the compression of JSON bodies.
+//! the body, conditional requests (`If-None-Match` gives 304), content-coding
+//! negotiation and compression.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
-
-use crate::error::Failure;
-
-/// Freshness of API responses: `max-age` for browsers, `s-maxage` for
-/// shared caches such as a CDN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
-    /// Seconds a browser may reuse a response.
-    pub max_age: u32,
-    /// Seconds a shared cache may reuse a response.
-    pub s_maxage: u32,
-}
-
-impl Default for CachePolicy {
-    fn default() -> Self {
-        CachePolicy {
-            max_age: 60,
-            s_maxage: 300,
-        }
-    }
-}
-
-impl CachePolicy {
-    /// The `Cache-Control` value, such as `public, max-age=60, s-maxage=300`.
-    pub fn header_value(&self) -> HeaderValue {
-        let value = format!(
-            "public, max-age={}, s-maxage={}",
-            self.max_age, self.s_maxage
-        );
-        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
-    }
-}
 
 /// A strong ETag for `bytes`: the first 128 bits of its SHA-256, quoted.
 pub fn etag_of(bytes: &[u8]) -> String {
@@ -50,7 +14,7 @@ pub fn etag_of(bytes: &[u8]) -> String {
 
 /// The entity tags of `If-None-Match`, without a `W/` prefix: comparison
 /// is weak, as RFC 9110 asks for this header.
-fn if_none_match(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+pub fn if_none_match(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -62,80 +26,6 @@ fn if_none_match(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Whether `If-None-Match` names `etag` (or is `*`).
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     if_none_match(headers).any(|tag| tag == "*" || tag == etag)
-}
-
-/// JSON bodies shorter than this are sent uncompressed.
-const MIN_COMPRESSED_LEN: usize = 256;
-
-/// Serializes `value` as a cacheable JSON response, compressed with the
-/// best coding the client accepts, or a bodiless 304 when the client
-/// already holds this body in any coding.
-///
-/// The ETag is the body's hash, with `-br` or `-gz` appended for a
-/// compressed body, so each representation has its own strong validator.
-pub fn cached_json<T: Serialize>(request: &HeaderMap, value: &T, policy: &CachePolicy) -> Response {
-    let body = match serde_json::to_vec(value) {
-        Ok(body) => body,
-        Err(error) => {
-            return Failure::source_unavailable(format!("cannot serialize the response: {error}"))
-                .into_response();
-        }
-    };
-    let quoted = etag_of(&body);
-    let hash = quoted.trim_matches('"');
-    let (encoding, body) = encode(request, body);
-    let etag = match encoding {
-        Encoding::Brotli => format!("\"{hash}-br\""),
-        Encoding::Gzip => format!("\"{hash}-gz\""),
-        Encoding::Identity => quoted.clone(),
-    };
-    let held = if_none_match(request).any(|tag| {
-        let tag = tag.trim_matches('"');
-        let base = tag.strip_suffix("-br").or_else(|| tag.strip_suffix("-gz"));
-        tag == "*" || base.unwrap_or(tag) == hash
-    });
-
-    let mut response = if held {
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        response
-    } else {
-        let mut response = Response::new(Body::from(body));
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        if let Some(token) = encoding.token() {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        response
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, policy.header_value());
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
-    response
-}
-
-/// Compresses `body` with the best coding the client accepts; short bodies
-/// stay as they are, and a coding that fails is skipped.
-fn encode(request: &HeaderMap, body: Vec<u8>) -> (Encoding, Vec<u8>) {
-    if body.len() < MIN_COMPRESSED_LEN {
-        return (Encoding::Identity, body);
-    }
-    for encoding in accepted_encodings(request) {
-        match compress(encoding, &body) {
-            Ok(Some(compressed)) => return (encoding, compressed),
-            Ok(None) => break,
-            Err(error) => {
-                tracing::error!(%error, ?encoding, "compressing a response failed; trying the next coding");
-            }
-        }
-    }
-    (Encoding::Identity, body)
 }
 
 /// `body` in `encoding`; `None` for identity.
@@ -221,6 +111,7 @@ pub fn accepted_encodings(headers: &HeaderMap) -> Vec<Encoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
         let mut map = HeaderMap::new();

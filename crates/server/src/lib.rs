@@ -9,10 +9,15 @@
 pub mod api;
 pub mod app;
 pub mod bundles;
+pub mod cache;
 pub mod cli;
 pub mod dates;
 pub mod demo;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod metrics;
+pub mod purge;
+pub mod responses;
 pub mod store;
+pub mod upstream;

@@ -446,7 +446,23 @@ async fn responses_carry_etag_cache_control_and_cors() {
     assert_eq!(first.header("content-type"), Some("application/json"));
     assert_eq!(
         first.header("cache-control"),
-        Some("public, max-age=60, s-maxage=300")
+        Some("public, max-age=30, s-maxage=30, stale-while-revalidate=60, stale-if-error=86400")
+    );
+    assert_eq!(first.header("vary"), Some("Accept-Encoding"));
+    assert_eq!(first.header("x-cache"), Some("miss"));
+    assert_eq!(
+        first.header("surrogate-key"),
+        Some(
+            "shop-demo.myshopify.com product-demo.myshopify.com-7000000000001 \
+             product-demo.myshopify.com-7000000000002"
+        )
+    );
+    assert_eq!(
+        first.header("cache-tag"),
+        Some(
+            "shop-demo.myshopify.com,product-demo.myshopify.com-7000000000001,\
+             product-demo.myshopify.com-7000000000002"
+        )
     );
     assert_eq!(first.header("access-control-allow-origin"), Some("*"));
     assert!(first.header("access-control-allow-credentials").is_none());
@@ -455,6 +471,7 @@ async fn responses_carry_etag_cache_control_and_cors() {
 
     let again = send(&app, "GET", &uri, &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
+    assert_eq!(again.header("x-cache"), Some("hit"));
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), Some(etag.as_str()));
 

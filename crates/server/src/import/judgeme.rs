@@ -152,6 +152,9 @@ pub fn import(conn: &mut Connection, shop: &str, data: &[u8]) -> Result<ImportRe
             votes: Votes::default(),
         };
         report.imported += 1;
+        if !report.products.contains(&product) {
+            report.products.push(product.clone());
+        }
         if review.published {
             report.published += 1;
         } else {
@@ -164,6 +167,7 @@ pub fn import(conn: &mut Connection, shop: &str, data: &[u8]) -> Result<ImportRe
 
     tx.commit().map_err(StoreError::from)?;
     report.rejected.sort_by_key(|rejection| rejection.line);
+    report.products.sort();
     Ok(report)
 }
 

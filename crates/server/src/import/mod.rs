@@ -36,6 +36,9 @@ pub struct ImportReport {
     pub inserted: usize,
     /// Rejected records in file order.
     pub rejected: Vec<Rejection>,
+    /// Products that imported records belong to, sorted; what a purge
+    /// after the import has to drop.
+    pub products: Vec<starling_model::ProductId>,
 }
 
 impl fmt::Display for ImportReport {

@@ -13,7 +13,7 @@ use thiserror::Error;
 pub use sqlite::SqliteStore;
 
 /// Why a source could not answer.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum SourceError {
     /// No shop with this domain is known to the source.
     #[error("shop {0:?} is not known to this server")]
@@ -21,6 +21,13 @@ pub enum SourceError {
     /// The source failed; the message says what and where.
     #[error("{0}")]
     Unavailable(String),
+    /// An upstream server did not answer within its timeout.
+    #[error("{0}")]
+    Timeout(String),
+    /// An upstream server failed, refused the connection or sent a body
+    /// that is not the expected JSON.
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 /// Read access to shops, badges and reviews, whatever stores them.
