@@ -24,9 +24,9 @@ use crate::route::{Tag, callback};
 const WIDGET_ID: &str = "stamped-main-widget";
 /// What the `MutationObserver` looks for in added nodes.
 const WATCHED: &str = ".stamped-product-reviews-badge[data-id],#stamped-main-widget";
-/// How far below the viewport the main widget may be when its module is
-/// imported.
-const WIDGET_MARGIN: &str = "0px 0px 800px 0px";
+/// How far above or below the viewport the main widget may be when its
+/// module is imported.
+const WIDGET_MARGIN: &str = "800px 0px";
 /// Milliseconds an automatic scan waits, so that nodes a theme adds over a
 /// few tasks go out in one badge request.
 const BATCH_DELAY_MS: i32 = 30;
