@@ -4,7 +4,6 @@
 //! browsers and CDNs cache the same bytes.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -318,19 +317,6 @@ impl ResponseCache {
             headers.insert(HeaderName::from_static("cache-tag"), value);
         }
         response
-    }
-
-    /// Hits, stale hits and lookups so far, for logs and tests.
-    pub fn hit_counts(&self) -> (u64, u64) {
-        let counters = self.cache.counters();
-        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-        let hits = load(&counters.hits)
-            + load(&counters.stale_while_revalidate)
-            + load(&counters.stale_if_error);
-        (
-            hits,
-            hits + load(&counters.misses) + load(&counters.coalesced),
-        )
     }
 }
 
