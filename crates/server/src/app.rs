@@ -121,7 +121,9 @@ async fn request_span(request: Request, next: Next) -> Response {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let mut reasons = Vec::new();
-    if let Err(error) = state.source.check().await {
+    // The embedded store must answer; an upstream that is down does not
+    // make the server unready, because serving stale data is its job then.
+    if let Err(error) = state.catalog.check().await {
         reasons.push(format!("store: {error}"));
     }
     if let Some(reason) = state.bundles.missing_reason() {

@@ -1,8 +1,11 @@
 //! Starling's server: the `starling` binary's library half.
 //!
-//! It owns the v1 JSON API ([`api`]), the content-hashed bundles
-//! ([`bundles`]), the demo storefront ([`demo`]), the embedded SQLite store
-//! and its seed ([`store`]) and the Judge.me CSV import ([`import`]). The
+//! It owns the v1 JSON API ([`api`]) and the cache tier its responses go
+//! through ([`responses`], [`cache`], [`purge`], [`metrics`]), the sources
+//! behind it (the embedded SQLite store and its seed in [`store`], an
+//! origin server in [`upstream`]), the content-hashed bundles
+//! ([`bundles`]), the demo storefront ([`demo`]) and the Judge.me CSV
+//! import ([`import`]). The
 //! binary in `main.rs` only parses the command line and calls into here, so
 //! tests drive the same [`app::router`] in-process.
 

@@ -328,3 +328,109 @@ fn metric(text: &str, name: &str) -> f64 {
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_while_upstream_down() {
+    let upstream = FaultUpstream::start().await;
+    upstream.set_mode(Mode::ServerError);
+    let replica = Replica::start(&upstream.url(), &[], None).await;
+    let client = reqwest::Client::new();
+    for _ in 0..6 {
+        let failed = client
+            .get(replica.url(&badges_path("7000000000001")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(failed.status(), 502);
+    }
+
+    let ready = client.get(replica.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let metrics = replica.metrics().await;
+    assert_eq!(
+        metric(&metrics, "starling_upstream_circuit_state"),
+        1.0,
+        "{metrics}"
+    );
+    assert!(metric(&metrics, "starling_upstream_errors_total") >= 5.0);
+    assert!(metrics.contains(
+        "starling_http_requests_total{route=\"/v1/shops/{shop}/badges\",status=\"502\"} 6"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_requests_in_flight() {
+    let upstream = FaultUpstream::start().await;
+    upstream.set_mode(Mode::Slow);
+    let mut replica = Replica::start(&upstream.url(), &[], None).await;
+    let url = replica.url(&badges_path("7000000000001"));
+    let in_flight = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status()) });
+    while upstream.requests() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    replica.terminate();
+    let status = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight completes");
+    assert_eq!(status, 200);
+    let exit = replica
+        .wait_exit(Duration::from_secs(10))
+        .expect("starling exits");
+    assert!(exit.success(), "{exit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_purges_what_it_imported() {
+    let replica = Replica::start_with(&["--cache-ttl", "600", "--purge-token", TOKEN], None).await;
+    let client = reqwest::Client::new();
+    let path = "/v1/shops/demo.myshopify.com/badges?ids=7000000000001,7000000000002";
+    let before: serde_json::Value = client
+        .get(replica.url(path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cached = client.get(replica.url(path)).send().await.unwrap();
+    assert_eq!(cached.headers()["x-cache"], "hit");
+
+    let csv = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        csv.path(),
+        "title,body,rating,review_date,reviewer_name,reviewer_email,product_id,product_handle,reply,picture_urls\n\
+         Late review,Arrived after the import test started.,5,2025-06-01,Pat,pat@example.com,7000000000001,,,\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_starling"))
+        .args([
+            "import",
+            "--shop",
+            "demo.myshopify.com",
+            "--format",
+            "judgeme",
+        ])
+        .arg("--data-dir")
+        .arg(replica.data_dir())
+        .args(["--purge-url", &replica.url(""), "--purge-token", TOKEN])
+        .arg(csv.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("purged 1 products"), "{stdout}");
+
+    let after = client.get(replica.url(path)).send().await.unwrap();
+    assert_eq!(after.headers()["x-cache"], "miss");
+    let after: serde_json::Value = after.json().await.unwrap();
+    let count =
+        |body: &serde_json::Value, index: usize| body["badges"][index]["count"].as_u64().unwrap();
+    assert_eq!(count(&after, 0), count(&before, 0) + 1);
+    assert_eq!(count(&after, 1), count(&before, 1));
+}

@@ -14,6 +14,19 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+/// Writes a dist/ with only a loader, which is enough for the server to
+/// count its bundles as loaded.
+fn write_minimal_dist(dist: &std::path::Path) {
+    let folder = dist.join("0000000000000000");
+    std::fs::create_dir_all(&folder).expect("dist folder");
+    std::fs::write(folder.join("loader.js"), "window.__starling_test = 1;\n").expect("loader");
+    std::fs::write(
+        dist.join("manifest.json"),
+        r#"{"assets": {"loader.js": {"path": "0000000000000000/loader.js", "hash": "0000000000000000"}}}"#,
+    )
+    .expect("manifest");
+}
+
 /// A `starling serve` process reading from an upstream.
 pub struct Replica {
     child: Child,
@@ -25,17 +38,25 @@ impl Replica {
     /// Starts `starling serve --upstream UPSTREAM` with `args` and waits for
     /// `/healthz`.
     pub async fn start(upstream: &str, args: &[&str], redis: Option<&str>) -> Replica {
+        let mut all = vec!["--upstream", upstream];
+        all.extend_from_slice(args);
+        Replica::start_with(&all, redis).await
+    }
+
+    /// Starts `starling serve` on its own seeded store with `args`.
+    pub async fn start_with(args: &[&str], redis: Option<&str>) -> Replica {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let dist = dir.path().join("dist");
+        write_minimal_dist(&dist);
         let mut command = Command::new(env!("CARGO_BIN_EXE_starling"));
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .arg("--dist")
-            .arg(dir.path().join("no-dist"))
-            .args(["--upstream", upstream])
+            .arg(&dist)
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -75,6 +96,11 @@ impl Replica {
         }
     }
 
+    /// The data directory, for `starling import --data-dir`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
     /// The address of `path` on this replica.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -88,6 +114,27 @@ impl Replica {
             .text()
             .await
             .expect("metrics body")
+    }
+
+    /// Sends SIGTERM, as a process manager stops a server.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; returns its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     fn log(&self) -> String {
