@@ -51,31 +51,32 @@ impl Browser {
             );
         }
 
+        let profile = tempfile::Builder::new()
+            .prefix("starling-e2e-chromium-")
+            .tempdir()?;
         let port = free_port()?;
-        let driver = Command::new(&chromedriver)
+        let mut driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("failed to start {}", chromedriver.display()))?;
-        let profile = tempfile::Builder::new()
-            .prefix("starling-e2e-chromium-")
-            .tempdir()?;
-        let driver_url = format!("http://127.0.0.1:{port}");
-        wait_for_driver(&driver_url).await?;
 
-        let capabilities = capabilities(&chromium, profile.path());
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&driver_url)
-            .await
-            .with_context(|| format!("failed to open a Chromium session on {driver_url}"))?;
-        Ok(Browser {
-            client,
-            driver,
-            profile,
-        })
+        let driver_url = format!("http://127.0.0.1:{port}");
+        match open_session(&driver_url, &chromium, profile.path()).await {
+            Ok(client) => Ok(Browser {
+                client,
+                driver,
+                profile,
+            }),
+            Err(error) => {
+                let _ = driver.kill();
+                let _ = driver.wait();
+                kill_browsers_using(profile.path());
+                Err(error)
+            }
+        }
     }
 
     /// Ends the session (Chromium quits) and stops chromedriver.
@@ -284,6 +285,16 @@ impl Drop for Browser {
         let _ = self.driver.wait();
         kill_browsers_using(self.profile.path());
     }
+}
+
+/// Waits for chromedriver at `driver_url` and opens a headless session.
+async fn open_session(driver_url: &str, chromium: &Path, profile: &Path) -> Result<Client> {
+    wait_for_driver(driver_url).await?;
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities(chromium, profile))
+        .connect(driver_url)
+        .await
+        .with_context(|| format!("failed to open a Chromium session on {driver_url}"))
 }
 
 /// Kills the Chromium processes started with `profile` as user data
