@@ -7,6 +7,7 @@
 // An xtask reports to a person at a terminal: printing is its job.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod build;
 mod cmd;
 mod dev;
@@ -46,9 +47,21 @@ enum Task {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Run a benchmark and write docs/BENCHMARKS.md.
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
     /// Run every check CI runs: fmt, clippy, native, wasm and end-to-end
     /// tests, the build and the size check.
     Test,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// wrk against Starling's cache hits and against Varnish in front of the
+    /// same Starling, with the memory per cached entry.
+    Server,
 }
 
 fn main() -> Result<()> {
@@ -58,6 +71,9 @@ fn main() -> Result<()> {
         Task::Dev => dev::dev(),
         Task::Size { server } => size::size(server.as_deref()),
         Task::Test => test::test(),
+        Task::Bench {
+            target: BenchTarget::Server,
+        } => bench::bench_server(),
     }
 }
 

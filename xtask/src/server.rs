@@ -21,6 +21,11 @@ impl Server {
     /// Starts `bin serve` on a free port with `dist` and a new temporary
     /// data directory, and waits until `/healthz` responds with 200.
     pub fn start(bin: &Path, dist: &Path) -> Result<Server> {
+        Server::start_with(bin, dist, &[])
+    }
+
+    /// As [`Server::start`], with more `serve` flags.
+    pub fn start_with(bin: &Path, dist: &Path, extra_args: &[String]) -> Result<Server> {
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
         let data_dir =
@@ -33,6 +38,7 @@ impl Server {
             .arg(data_dir.join("data"))
             .arg("--dist")
             .arg(dist)
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -70,6 +76,19 @@ impl Server {
         }
     }
 
+    /// Returns the server's resident set size from /proc, in bytes.
+    pub fn rss_bytes(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .context("cannot read the server's /proc status")?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .context("no VmRSS line in the server's /proc status")
+    }
+
     /// Returns the server's stdout and stderr so far.
     fn log(&self) -> String {
         std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default()
@@ -88,6 +107,24 @@ impl Drop for Server {
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("failed to bind 127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// GETs `url` and returns the value of one response header.
+pub fn get_header(url: &str, name: &str) -> Result<Option<String>> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url} failed"))?;
+    Ok(response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned))
 }
 
 /// An HTTP response with the body exactly as sent (not decoded).

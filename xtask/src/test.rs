@@ -64,6 +64,7 @@ pub fn test() -> Result<()> {
         ]))
     });
     run("native tests", &|| {
+        tools::ensure_redis()?;
         cmd::run(cmd::cargo().args(["test", "--workspace", "--exclude", "starling-e2e"]))
     });
     run("wasm tests (headless Chromium)", &wasm_tests);

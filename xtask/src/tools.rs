@@ -261,28 +261,48 @@ fn installed_npm_version(modules: &Path, name: &str) -> Option<String> {
 /// Installs Debian's `chromium` and `chromium-driver` when either binary is
 /// missing: as root with apt-get, otherwise it stops with the command to run.
 pub fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    ensure_debian(
+        "the wasm and end-to-end tests run in headless Chromium",
+        &[(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")],
+    )
+}
+
+/// Installs Debian's `redis-server`, which the cache tests start as the
+/// replicas' shared level.
+pub fn ensure_redis() -> Result<()> {
+    ensure_debian(
+        "the cache tests start a real Redis shared by two replicas",
+        &[("/usr/bin/redis-server", "redis-server")],
+    )
+}
+
+/// Installs the Debian packages whose binaries are missing, each given as
+/// (binary path, package): as root with apt-get, otherwise it stops with
+/// the command to run. `purpose` says why they are needed.
+pub fn ensure_debian(purpose: &str, needs: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = needs
+        .iter()
+        .filter(|(binary, _)| !Path::new(binary).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    let command = "apt-get update && apt-get install -y chromium chromium-driver";
+    let packages = missing.join(" ");
     if !is_root()? {
         bail!(
-            "{CHROMIUM} or {CHROMEDRIVER} is missing; the browser tests need them. \
-             Install them as root with:\n    {command}"
+            "the Debian packages {packages} are missing; {purpose}. Install them as root with:\n    \
+             apt-get update && apt-get install -y {packages}"
         );
     }
-    eprintln!(
-        "Installing the Debian packages chromium and chromium-driver: \
-         the wasm and end-to-end tests run in headless Chromium."
-    );
+    eprintln!("Installing the Debian packages {packages}: {purpose}.");
     cmd::run(&mut cmd::new("apt-get", &["update"]))?;
-    cmd::run(
-        cmd::new("apt-get", &["install", "-y", "chromium", "chromium-driver"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    for path in [CHROMIUM, CHROMEDRIVER] {
-        if !Path::new(path).exists() {
-            bail!("{path} is still missing after installing chromium and chromium-driver");
+    let mut args = vec!["install", "-y"];
+    args.extend(&missing);
+    cmd::run(cmd::new("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))?;
+    for (binary, package) in needs {
+        if !Path::new(binary).exists() {
+            bail!("{binary} is still missing after installing {package}");
         }
     }
     Ok(())

@@ -41,6 +41,7 @@ fn layout(title: &str, head: &str, body: &str) -> String {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Starling Demo Goods</title>
 <link rel="stylesheet" href="/demo/store.css">
