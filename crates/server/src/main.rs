@@ -16,6 +16,12 @@ use starling_server::store::SqliteStore;
 use starling_server::upstream::UpstreamConfig;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc in place of glibc's malloc: the request path allocates many
+/// small short-lived buffers, and with glibc's allocator malloc and free
+/// were about 15% of the CPU profile of serving cache hits.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -1,7 +1,7 @@
 //! Prometheus text exposition of the server's counters: requests by route
 //! and status, cache outcomes, upstream calls and the circuit state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,7 @@ use crate::upstream::{LATENCY_BUCKETS_MS, Upstream};
 /// Requests served, by matched route pattern and status code.
 #[derive(Debug, Default)]
 pub struct RequestCounters {
-    counts: Mutex<BTreeMap<(String, u16), u64>>,
+    counts: Mutex<HashMap<String, HashMap<u16, u64>>>,
 }
 
 impl RequestCounters {
@@ -30,14 +30,28 @@ impl RequestCounters {
             .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *counts.entry((route.to_owned(), status)).or_insert(0) += 1;
+        // Looking up by &str first allocates only for a route's first request.
+        match counts.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_insert(0) += 1,
+            None => {
+                counts.insert(route.to_owned(), HashMap::from([(status, 1)]));
+            }
+        }
     }
 
     fn snapshot(&self) -> BTreeMap<(String, u16), u64> {
-        self.counts
+        let counts = self
+            .counts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts
+            .iter()
+            .flat_map(|(route, by_status)| {
+                by_status
+                    .iter()
+                    .map(|(status, count)| ((route.clone(), *status), *count))
+            })
+            .collect()
     }
 }
 
@@ -285,11 +299,9 @@ pub async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    requests.record(&route, response.status().as_u16());
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
+    requests.record(route, response.status().as_u16());
     response
 }

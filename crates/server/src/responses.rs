@@ -121,13 +121,15 @@ impl ResponseCache {
             query.sort.as_str(),
             query.rating.unwrap_or(0)
         );
-        let tags = vec![shop_tag(&shop), product_tag(&shop, product)];
-        let source = Arc::clone(&self.source);
-        let product = product.clone();
         let query = *query;
-        self.lookup(&key, move || async move {
-            let page = source.reviews(&shop, &product, &query).await?;
-            Ok((to_json(&page)?, tags))
+        self.lookup(&key, || {
+            let tags = vec![shop_tag(&shop), product_tag(&shop, product)];
+            let source = Arc::clone(&self.source);
+            let product = product.clone();
+            async move {
+                let page = source.reviews(&shop, &product, &query).await?;
+                Ok((to_json(&page)?, tags))
+            }
         })
         .await
     }
@@ -272,9 +274,9 @@ impl ResponseCache {
             .unwrap_or((Encoding::Identity, entry.body.clone()));
         let hash = entry.etag.trim_matches('"');
         let etag = match encoding {
-            Encoding::Brotli => format!("\"{hash}-br\""),
-            Encoding::Gzip => format!("\"{hash}-gz\""),
-            Encoding::Identity => entry.etag.clone(),
+            Encoding::Brotli => &entry.headers.etag_brotli,
+            Encoding::Gzip => &entry.headers.etag_gzip,
+            Encoding::Identity => &entry.headers.etag,
         };
 
         let held = crate::http::if_none_match(request).any(|tag| {
@@ -303,18 +305,18 @@ impl ResponseCache {
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        if let Ok(value) = HeaderValue::from_str(&etag) {
-            headers.insert(header::ETAG, value);
+        if let Some(value) = etag {
+            headers.insert(header::ETAG, value.clone());
         }
         headers.insert(
             HeaderName::from_static("x-cache"),
             HeaderValue::from_static(served.status.as_str()),
         );
-        if let Ok(value) = HeaderValue::from_str(&entry.tags.join(" ")) {
-            headers.insert(HeaderName::from_static("surrogate-key"), value);
+        if let Some(value) = &entry.headers.surrogate_key {
+            headers.insert(HeaderName::from_static("surrogate-key"), value.clone());
         }
-        if let Ok(value) = HeaderValue::from_str(&entry.tags.join(",")) {
-            headers.insert(HeaderName::from_static("cache-tag"), value);
+        if let Some(value) = &entry.headers.cache_tag {
+            headers.insert(HeaderName::from_static("cache-tag"), value.clone());
         }
         response
     }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use moka::notification::RemovalCause;
@@ -85,9 +86,39 @@ pub struct Entry {
     pub etag: String,
     /// Surrogate keys that purge this entry, such as `product-SHOP-ID`.
     pub tags: Vec<String>,
+    /// Response header values computed once, so that a hit allocates
+    /// nothing for them.
+    pub headers: EntryHeaders,
     /// When the source produced the body, in milliseconds since the Unix
     /// epoch; wall-clock time so that replicas sharing entries agree on age.
     pub stored_at_ms: u64,
+}
+
+/// Header values of an entry: the ETag of each encoding (`"HASH"`,
+/// `"HASH-br"`, `"HASH-gz"`), and the surrogate keys space-separated for
+/// `Surrogate-Key` and comma-separated for `Cache-Tag`. A value that is not
+/// a valid header (a tag with a control character) is `None`.
+#[derive(Debug, Clone)]
+pub struct EntryHeaders {
+    pub etag: Option<HeaderValue>,
+    pub etag_brotli: Option<HeaderValue>,
+    pub etag_gzip: Option<HeaderValue>,
+    pub surrogate_key: Option<HeaderValue>,
+    pub cache_tag: Option<HeaderValue>,
+}
+
+impl EntryHeaders {
+    fn new(etag: &str, tags: &[String]) -> EntryHeaders {
+        let hash = etag.trim_matches('"');
+        let value = |text: String| HeaderValue::try_from(text).ok();
+        EntryHeaders {
+            etag: value(etag.to_owned()),
+            etag_brotli: value(format!("\"{hash}-br\"")),
+            etag_gzip: value(format!("\"{hash}-gz\"")),
+            surrogate_key: value(tags.join(" ")),
+            cache_tag: value(tags.join(",")),
+        }
+    }
 }
 
 impl Entry {
@@ -98,12 +129,14 @@ impl Entry {
         let brotli = compress.then(|| encoded(Encoding::Brotli, &body)).flatten();
         let gzip = compress.then(|| encoded(Encoding::Gzip, &body)).flatten();
         let etag = etag_of(&body);
+        let headers = EntryHeaders::new(&etag, &tags);
         Entry {
             body,
             brotli,
             gzip,
             etag,
             tags,
+            headers,
             stored_at_ms: now_ms(),
         }
     }
