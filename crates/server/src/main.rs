@@ -58,8 +58,13 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<ServeConfig> {
     let upstream = match args.upstream {
         Some(url) => {
             let base_url = url.trim_end_matches('/').to_owned();
-            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-                anyhow::bail!("--upstream {url:?} is not an http:// or https:// address");
+            // NOTE: the client is built without TLS, so only plain HTTP
+            // origins (on a private network) work.
+            if !base_url.starts_with("http://") {
+                anyhow::bail!(
+                    "--upstream {url:?} is not an http:// address; the upstream client speaks \
+                     plain HTTP only, so put the origin on a private network address"
+                );
             }
             let cool_down = Duration::from_millis(
                 args.circuit_cool_down_ms

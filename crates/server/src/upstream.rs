@@ -426,3 +426,75 @@ impl Source for UpstreamSource {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loopback address on which nothing listens: a port that was free a
+    /// moment ago, so connections are refused at once.
+    fn refused_url() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("address").port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    fn upstream(cool_down_ms: u64) -> Upstream {
+        Upstream::new(UpstreamConfig {
+            base_url: refused_url(),
+            connect_timeout: Duration::from_millis(200),
+            request_timeout: Duration::from_millis(500),
+            cool_down: Duration::from_millis(cool_down_ms),
+        })
+        .expect("client builds")
+    }
+
+    #[tokio::test]
+    async fn connection_errors_are_retried_once() {
+        let upstream = upstream(60_000);
+        let error = upstream.get("/v1/x").await.expect_err("nothing listens");
+        assert!(matches!(error, UpstreamError::Connect { .. }), "{error}");
+        assert_eq!(upstream.counters().requests.load(Ordering::Relaxed), 2);
+        assert_eq!(upstream.counters().errors.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn circuit_opens_after_repeated_failures() {
+        let upstream = upstream(60_000);
+        for _ in 0..FAILURES_TO_OPEN {
+            assert!(upstream.get("/v1/x").await.is_err());
+        }
+        assert_eq!(upstream.circuit_state(), CircuitState::Open);
+
+        let sent = upstream.counters().requests.load(Ordering::Relaxed);
+        let error = upstream.get("/v1/x").await.expect_err("circuit open");
+        assert!(
+            matches!(error, UpstreamError::CircuitOpen { .. }),
+            "{error}"
+        );
+        assert_eq!(upstream.counters().requests.load(Ordering::Relaxed), sent);
+        assert_eq!(upstream.counters().rejected.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn failed_trial_after_cool_down_reopens() {
+        let upstream = upstream(50);
+        for _ in 0..FAILURES_TO_OPEN {
+            assert!(upstream.get("/v1/x").await.is_err());
+        }
+        tokio::time::sleep(Duration::from_millis(80)).await;
+
+        let sent = upstream.counters().requests.load(Ordering::Relaxed);
+        let error = upstream.get("/v1/x").await.expect_err("trial fails");
+        assert!(matches!(error, UpstreamError::Connect { .. }), "{error}");
+        assert!(upstream.counters().requests.load(Ordering::Relaxed) > sent);
+        assert_eq!(upstream.circuit_state(), CircuitState::Open);
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(path_segment("demo.myshopify.com"), "demo.myshopify.com");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+    }
+}
