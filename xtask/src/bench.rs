@@ -90,7 +90,7 @@ pub fn bench_server() -> Result<()> {
     Ok(())
 }
 
-/// The badge request of a 48-card collection page of the demo shop.
+/// Returns the badge request of a 48-card collection page of the demo shop.
 fn badge_path() -> String {
     let ids: Vec<String> = (1..=48)
         .map(|n| format!("{}", 7_000_000_000_000u64 + n))
@@ -171,7 +171,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Memory the server holds per cached entry: resident set growth and the
+/// Memory the server uses per cached entry: resident set growth and the
 /// cache's own byte count, after filling [`MEMORY_KEYS`] distinct badge
 /// keys.
 #[derive(Debug)]
@@ -355,8 +355,8 @@ impl Drop for Varnish {
     }
 }
 
-/// VCL for Varnish in front of Starling: the same TTL, and hits answered
-/// from Varnish's own storage.
+/// Returns the VCL for Varnish in front of Starling: the same TTL, and
+/// hits served from Varnish's own storage.
 fn vcl_text(backend_port: u16) -> String {
     format!(
         "vcl 4.1;\n\

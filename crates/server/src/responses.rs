@@ -47,12 +47,13 @@ impl std::fmt::Debug for ResponseCache {
     }
 }
 
-/// The surrogate key of everything a shop serves.
+/// Returns the surrogate key of everything a shop serves.
 pub fn shop_tag(shop: &str) -> String {
     format!("shop-{shop}")
 }
 
-/// The surrogate key of everything that shows one product's reviews.
+/// Returns the surrogate key of everything that shows one product's
+/// reviews.
 pub fn product_tag(shop: &str, product: &ProductId) -> String {
     format!("product-{shop}-{product}")
 }

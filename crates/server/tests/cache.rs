@@ -22,7 +22,8 @@ fn badges_path(ids: &str) -> String {
     format!("/v1/shops/{SHOP}/badges?ids={ids}")
 }
 
-/// The count the fake upstream gives product `id` in generation `generation`.
+/// Returns the count the fake upstream gives product `id` in generation
+/// `generation`.
 fn expected_count(id: &str, generation: u64) -> u64 {
     fake_count(id) + generation
 }

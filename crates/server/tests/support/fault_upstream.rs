@@ -16,7 +16,7 @@ use axum::routing::get;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
-/// How the fake origin answers.
+/// How the fake origin responds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Mode {
@@ -28,9 +28,9 @@ pub enum Mode {
     ServerError = 2,
     /// HTTP 200 with a body that is not JSON.
     Garbage = 3,
-    /// Accepts the connection, then closes it without answering.
+    /// Accepts the connection, then closes it without a response.
     Close = 4,
-    /// Accepts the connection and never answers.
+    /// Accepts the connection and never responds.
     Hang = 5,
 }
 
@@ -245,7 +245,7 @@ async fn reviews(
     ))
 }
 
-/// A review count derived from the id, so that every product differs.
+/// Derives a review count from the id, so that every product differs.
 pub fn fake_count(id: &str) -> u64 {
     id.bytes().map(u64::from).sum::<u64>() % 97
 }
