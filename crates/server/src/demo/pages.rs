@@ -15,21 +15,7 @@ const LOADER_TAG: &str = r#"<script async src="/v1/loader.js" data-shop="demo.my
 /// The ScriptTag API's form.
 const WIDGET_MIN_TAG: &str = r#"<script src="/widget.min.js?shop=demo.myshopify.com"></script>"#;
 
-/// Escapes text for HTML content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use starling_render::escape;
 
 fn price(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
