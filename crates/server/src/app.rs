@@ -174,6 +174,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let stats = store.stats().await?;
     let bundles = Bundles::load(&config.dist);
     let bundle_count = bundles.len();
+    // Redis and the upstream client are set up before binding, so a bad
+    // setting stops the server before it announces itself.
+    let state = state(&config, store, bundles).await?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -202,7 +205,6 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "starling listening on http://{address}/ (demo at http://{address}/demo/)"
     );
 
-    let state = state(&config, store, bundles).await?;
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

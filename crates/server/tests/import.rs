@@ -202,6 +202,29 @@ fn importing_twice_changes_no_count() {
 }
 
 #[test]
+fn edited_reexport_updates_in_place() {
+    let (_dir, store) = seeded_store();
+    let mut conn = store.connection().unwrap();
+    let data = std::fs::read_to_string(cases_csv()).unwrap();
+    judgeme::import(&mut conn, SHOP, data.as_bytes()).unwrap();
+    let once = counts(&conn);
+
+    let edited = data.replace("Washed it twice", "Washed it three times");
+    assert_ne!(edited, data);
+    let again = judgeme::import(&mut conn, SHOP, edited.as_bytes()).unwrap();
+    assert_eq!(counts(&conn), once);
+    assert_eq!(again.inserted, 0);
+    let body: String = conn
+        .query_row(
+            "SELECT body FROM reviews WHERE product_id = ?1 AND author = 'Ana P.'",
+            [SHIRT],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(body.contains("three times"), "{body}");
+}
+
+#[test]
 fn handle_only_row_uses_the_store_when_the_file_lacks_it() {
     let (_dir, store) = seeded_store();
     let mut conn = store.connection().unwrap();

@@ -12,25 +12,46 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use thiserror::Error;
 
 use super::Entry;
+
+/// Time allowed for one Redis call, connection included. A lookup that
+/// takes longer is skipped, so a slow or absent Redis costs each cache miss
+/// at most this much before the source is asked.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Pub/sub channel that carries purged surrogate keys, one per line.
 pub const PURGE_CHANNEL: &str = "starling:purge";
 
 /// A failed Redis call.
 #[derive(Debug, Error)]
-#[error("redis {operation} failed: {source}")]
-pub struct SharedError {
-    operation: &'static str,
-    #[source]
-    source: redis::RedisError,
+pub enum SharedError {
+    /// Redis returned an error or the connection failed.
+    #[error("redis {operation} failed: {source}")]
+    Failed {
+        operation: &'static str,
+        #[source]
+        source: redis::RedisError,
+    },
+    /// Redis did not respond within [`REDIS_TIMEOUT`].
+    #[error("redis {operation} timed out after {} ms", REDIS_TIMEOUT.as_millis())]
+    TimedOut { operation: &'static str },
 }
 
 fn failed(operation: &'static str) -> impl FnOnce(redis::RedisError) -> SharedError {
-    move |source| SharedError { operation, source }
+    move |source| SharedError::Failed { operation, source }
+}
+
+/// Runs one Redis call within [`REDIS_TIMEOUT`].
+async fn bounded<T>(
+    operation: &'static str,
+    call: impl Future<Output = Result<T, SharedError>>,
+) -> Result<T, SharedError> {
+    tokio::time::timeout(REDIS_TIMEOUT, call)
+        .await
+        .unwrap_or(Err(SharedError::TimedOut { operation }))
 }
 
 /// Connection to the shared level.
@@ -48,9 +69,19 @@ impl std::fmt::Debug for SharedCache {
 
 impl SharedCache {
     /// Connects to `url`, such as `redis://127.0.0.1:6379/`.
+    /// Fails at once when Redis does not accept a connection within a
+    /// second.
     pub async fn connect(url: &str) -> Result<SharedCache, SharedError> {
         let client = redis::Client::open(url).map_err(failed("open"))?;
-        let connection = ConnectionManager::new(client.clone())
+        // Reconnection happens in the background; each call waits for at
+        // most REDIS_TIMEOUT, so one quick retry is enough here.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500))
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(REDIS_TIMEOUT));
+        let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(failed("connect"))?;
         Ok(SharedCache { client, connection })
@@ -59,10 +90,10 @@ impl SharedCache {
     /// Reads an entry; `None` when it is absent or unreadable.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, SharedError> {
         let mut connection = self.connection.clone();
-        let stored: Option<Vec<u8>> = connection
-            .get(entry_key(key))
-            .await
-            .map_err(failed("GET"))?;
+        let stored: Option<Vec<u8>> = bounded("GET", async {
+            connection.get(entry_key(key)).await.map_err(failed("GET"))
+        })
+        .await?;
         Ok(stored.and_then(|bytes| decode(&bytes)))
     }
 
@@ -82,9 +113,12 @@ impl SharedCache {
             pipe.sadd(tag_key(tag), key).ignore();
             pipe.pexpire(tag_key(tag), millis as i64).ignore();
         }
-        pipe.query_async::<()>(&mut connection)
-            .await
-            .map_err(failed("SET"))
+        bounded("SET", async {
+            pipe.query_async::<()>(&mut connection)
+                .await
+                .map_err(failed("SET"))
+        })
+        .await
     }
 
     /// Deletes the entries carrying any of `tags` and tells every replica
@@ -113,12 +147,19 @@ impl SharedCache {
     pub fn listen(&self, on_purge: Arc<dyn Fn(Vec<String>) + Send + Sync>) {
         let client = self.client.clone();
         tokio::spawn(async move {
+            // Failures repeat every second while Redis is down; the first is
+            // logged, then one in sixty.
+            let mut failures: u64 = 0;
             loop {
                 match client.get_async_pubsub().await {
                     Ok(mut pubsub) => {
                         if let Err(error) = pubsub.subscribe(PURGE_CHANNEL).await {
-                            tracing::error!(%error, "redis SUBSCRIBE failed; retrying in 1 s");
+                            if failures % 60 == 0 {
+                                tracing::error!(%error, failures, "redis SUBSCRIBE failed; retrying every second");
+                            }
+                            failures += 1;
                         } else {
+                            failures = 0;
                             tracing::info!(channel = PURGE_CHANNEL, "listening for purges");
                             let mut messages = pubsub.on_message();
                             while let Some(message) = messages.next().await {
@@ -134,7 +175,10 @@ impl SharedCache {
                         }
                     }
                     Err(error) => {
-                        tracing::error!(%error, "redis pub/sub connection failed; retrying in 1 s");
+                        if failures % 60 == 0 {
+                            tracing::error!(%error, failures, "redis pub/sub connection failed; retrying every second");
+                        }
+                        failures += 1;
                     }
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;

@@ -196,13 +196,20 @@ fn handles_in_file(drafts: &[Draft]) -> HashMap<String, ProductId> {
 
 /// Stable identity of a review within its shop: product, author, date and
 /// body, hashed.
+/// Derives the identity of an imported review from who wrote it, about
+/// which product and when. Title, body and rating are left out, so that a
+/// re-export after the reviewer or merchant edited the text updates the
+/// review instead of adding a second one.
+// NOTE: two reviews of one product by the same name and email with the same
+// timestamp count as one; Judge.me exports carry no review id to tell them
+// apart, and day-only dates make this possible for repeat reviewers.
 fn identity(product: &ProductId, draft: &Draft) -> String {
     let mut hasher = Sha256::new();
     for part in [
         product.as_str(),
         &draft.author,
+        &draft.email,
         &draft.created_at.to_string(),
-        &draft.body,
     ] {
         hasher.update(part.as_bytes());
         hasher.update([0x1f]);
@@ -624,15 +631,17 @@ mod tests {
     }
 
     #[test]
-    fn identity_ignores_moderation_fields() {
+    fn identity_ignores_edits_and_moderation() {
         let text = format!("{HEADER},curated\nt,b,4,2025-01-10,A,,1,,,,ok\n");
         let first = parse_ok(&text).drafts.remove(0);
         let mut second = first.clone();
         second.published = false;
         second.rating = 2;
         let id = ProductId::parse("1").expect("id");
+        second.body.push_str(" Edited later.");
+        second.title.push('!');
         assert_eq!(identity(&id, &first), identity(&id, &second));
-        second.body.push('!');
+        second.author.push('2');
         assert_ne!(identity(&id, &first), identity(&id, &second));
     }
 }

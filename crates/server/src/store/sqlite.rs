@@ -444,7 +444,8 @@ pub fn upsert_review(conn: &Connection, review: &NewReview) -> Result<bool, Stor
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
              ?18, ?19, ?20)
          ON CONFLICT (shop_id, identity) DO UPDATE SET
-             rating = excluded.rating, title = excluded.title, email = excluded.email,
+             rating = excluded.rating, title = excluded.title, body = excluded.body,
+             author = excluded.author, email = excluded.email,
              ip_address = excluded.ip_address, location = excluded.location,
              source = excluded.source, verified = excluded.verified,
              published = excluded.published, reply = excluded.reply,
