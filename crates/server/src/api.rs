@@ -69,6 +69,14 @@ async fn reviews(
     let product = ProductId::parse(&raw_product)
         .map_err(|error| Failure::invalid_parameter("product_id", error.to_string()))?;
     let params = query_params(query.as_deref());
+    // NOTE: review search is not implemented; a `q` that was silently
+    // ignored would show unfiltered reviews as if they matched.
+    if params.get("q").is_some_and(|q| !q.trim().is_empty()) {
+        return Err(Failure::invalid_parameter(
+            "q",
+            "searching reviews (q) is not supported by this server yet; leave q out",
+        ));
+    }
     let query = ReviewsQuery::parse(
         params.get("page").map(String::as_str),
         params.get("per_page").map(String::as_str),

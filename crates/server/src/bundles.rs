@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::error::Failure;
-use crate::http::{Encoding, accepted_encodings, not_modified};
+use crate::http::{Encoding, accepted_encodings, holds_any_representation, representation_etag};
 
 /// Cache-Control of content-hashed files.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -254,13 +254,13 @@ fn is_file_name(value: &str) -> bool {
 }
 
 fn serve(asset: &Asset, request: &HeaderMap, cache_control: &'static str) -> Response {
-    let etag = format!("\"{}\"", asset.hash);
     let (encoding, bytes) = accepted_encodings(request)
         .into_iter()
         .find_map(|encoding| asset.body(encoding).map(|bytes| (encoding, bytes)))
         .unwrap_or((Encoding::Identity, &asset.identity));
+    let etag = representation_etag(&asset.hash, encoding);
 
-    let mut response = if not_modified(request, &etag) {
+    let mut response = if holds_any_representation(request, &asset.hash) {
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response

@@ -23,9 +23,26 @@ pub fn if_none_match(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .map(|tag| tag.trim().trim_start_matches("W/"))
 }
 
-/// Whether `If-None-Match` names `etag` (or is `*`).
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    if_none_match(headers).any(|tag| tag == "*" || tag == etag)
+/// The strong ETag of one representation of a body whose content hash is
+/// `hash`: `"HASH"` uncompressed, `"HASH-br"` or `"HASH-gz"` compressed, so
+/// each representation has its own validator.
+pub fn representation_etag(hash: &str, encoding: Encoding) -> String {
+    match encoding {
+        Encoding::Brotli => format!("\"{hash}-br\""),
+        Encoding::Gzip => format!("\"{hash}-gz\""),
+        Encoding::Identity => format!("\"{hash}\""),
+    }
+}
+
+/// Whether `If-None-Match` is `*` or names any representation of the body
+/// whose content hash is `hash`: a client holding the gzip body need not
+/// download the brotli one.
+pub fn holds_any_representation(headers: &HeaderMap, hash: &str) -> bool {
+    if_none_match(headers).any(|tag| {
+        let tag = tag.trim_matches('"');
+        let base = tag.strip_suffix("-br").or_else(|| tag.strip_suffix("-gz"));
+        tag == "*" || base.unwrap_or(tag) == hash
+    })
 }
 
 /// `body` in `encoding`; `None` for identity.
@@ -150,9 +167,14 @@ mod tests {
     #[test]
     fn if_none_match_accepts_lists_and_weak_tags() {
         let map = headers(header::IF_NONE_MATCH, "\"x\", W/\"abc\"");
-        assert!(not_modified(&map, "\"abc\""));
-        assert!(!not_modified(&map, "\"abd\""));
-        assert!(not_modified(&headers(header::IF_NONE_MATCH, "*"), "\"q\""));
+        assert!(holds_any_representation(&map, "abc"));
+        assert!(!holds_any_representation(&map, "abd"));
+        assert!(holds_any_representation(
+            &headers(header::IF_NONE_MATCH, "*"),
+            "q"
+        ));
+        let gzip = headers(header::IF_NONE_MATCH, "\"abc-gz\"");
+        assert!(holds_any_representation(&gzip, "abc"));
     }
 
     #[test]

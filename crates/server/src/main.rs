@@ -55,6 +55,18 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<ServeConfig> {
         stale_if_error: Duration::from_secs(args.stale_if_error),
         max_bytes: args.cache_max_bytes,
     };
+    let cool_down = Duration::from_millis(
+        args.circuit_cool_down_ms
+            .unwrap_or_else(|| (args.cache_ttl * 500).min(10_000)),
+    );
+    if cool_down >= cache.ttl {
+        anyhow::bail!(
+            "--circuit-cool-down-ms {} must be shorter than --cache-ttl ({} s), so that a \
+             recovered upstream is tried again before cached data expires",
+            cool_down.as_millis(),
+            args.cache_ttl
+        );
+    }
     let upstream = match args.upstream {
         Some(url) => {
             let base_url = url.trim_end_matches('/').to_owned();
@@ -64,18 +76,6 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<ServeConfig> {
                 anyhow::bail!(
                     "--upstream {url:?} is not an http:// address; the upstream client speaks \
                      plain HTTP only, so put the origin on a private network address"
-                );
-            }
-            let cool_down = Duration::from_millis(
-                args.circuit_cool_down_ms
-                    .unwrap_or_else(|| (args.cache_ttl * 500).min(10_000)),
-            );
-            if cool_down >= cache.ttl {
-                anyhow::bail!(
-                    "--circuit-cool-down-ms {} must be shorter than --cache-ttl ({} s), so that \
-                     a recovered upstream is tried again before cached data expires",
-                    cool_down.as_millis(),
-                    args.cache_ttl
                 );
             }
             Some(UpstreamConfig {

@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -101,7 +102,7 @@ async fn purge(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let Some(token) = state.purge_token.as_deref() else {
         return Err(Failure::not_found(uri.path()));
@@ -111,6 +112,12 @@ async fn purge(
         return Err(Failure::unauthorized());
     }
 
+    let body = body.map_err(|rejection| {
+        Failure::invalid_body(format!(
+            "the purge body could not be read ({}); send at most 2 MB of JSON",
+            rejection.body_text()
+        ))
+    })?;
     let request: PurgeRequest = serde_json::from_slice(&body).map_err(|error| {
         Failure::invalid_body(format!(
             "the purge body is not valid JSON of the expected shape: {error}"
@@ -129,8 +136,9 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
     let offered = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
     let offered = Sha256::digest(offered.as_bytes());
     let expected = Sha256::digest(token.as_bytes());
     let difference = offered
@@ -154,6 +162,7 @@ mod tests {
     #[test]
     fn token_must_match_exactly() {
         assert!(authorized(&bearer("Bearer s3cret"), "s3cret"));
+        assert!(authorized(&bearer("bearer s3cret"), "s3cret"));
         assert!(!authorized(&bearer("Bearer s3cre"), "s3cret"));
         assert!(!authorized(&bearer("s3cret"), "s3cret"));
         assert!(!authorized(&HeaderMap::new(), "s3cret"));

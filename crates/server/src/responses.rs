@@ -15,7 +15,7 @@ use starling_model::{ProductId, ReviewsQuery};
 use crate::cache::shared::SharedCache;
 use crate::cache::{Cache, CacheError, CachePolicy, CacheStatus, Entry, now_ms};
 use crate::error::Failure;
-use crate::http::{Encoding, accepted_encodings};
+use crate::http::{Encoding, accepted_encodings, holds_any_representation};
 use crate::store::{Source, SourceError};
 
 /// Browsers keep API responses at most this long; shared caches follow
@@ -280,12 +280,7 @@ impl ResponseCache {
             Encoding::Identity => &entry.headers.etag,
         };
 
-        let held = crate::http::if_none_match(request).any(|tag| {
-            let tag = tag.trim_matches('"');
-            let base = tag.strip_suffix("-br").or_else(|| tag.strip_suffix("-gz"));
-            tag == "*" || base.unwrap_or(tag) == hash
-        });
-        let mut response = if held {
+        let mut response = if holds_any_representation(request, hash) {
             let mut response = Response::new(Body::empty());
             *response.status_mut() = StatusCode::NOT_MODIFIED;
             response

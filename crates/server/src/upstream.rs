@@ -16,6 +16,10 @@ use crate::store::{Source, SourceError};
 
 /// Consecutive failures that open the circuit.
 const FAILURES_TO_OPEN: u32 = 5;
+/// The largest response body accepted from the upstream; a badge batch of
+/// the maximum 250 products is about 20 KB and a page of 50 reviews rarely
+/// passes 100 KB, so anything near this is a broken origin.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Backoff before the one retry: a base plus up to as much again at random,
 /// so that replicas do not retry in step.
 const RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -50,6 +54,9 @@ pub enum UpstreamError {
         status: u16,
         body: Bytes,
     },
+    /// The body was larger than the limit.
+    #[error("upstream {url} sent a body over {limit} bytes")]
+    TooLarge { url: String, limit: usize },
     /// The circuit is open after repeated failures.
     #[error(
         "upstream circuit is open after {failures} consecutive failures; next trial in {retry_in_ms} ms"
@@ -205,7 +212,7 @@ impl Upstream {
         let started = Instant::now();
         let result = self.send(url).await;
         self.counters.observe(started.elapsed());
-        if result.is_err() {
+        if matches!(&result, Err(error) if error.counts_as_failure()) {
             self.counters.errors.fetch_add(1, Ordering::Relaxed);
         }
         result
@@ -220,10 +227,22 @@ impl Upstream {
             .await
             .map_err(|error| self.classify(url, &error))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|error| self.classify(url, &error))?;
+            .map_err(|error| self.classify(url, &error))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(UpstreamError::TooLarge {
+                    url: url.to_owned(),
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = Bytes::from(body);
         if !status.is_success() {
             return Err(UpstreamError::Status {
                 url: url.to_owned(),
@@ -332,29 +351,54 @@ impl UpstreamSource {
         UpstreamSource { upstream }
     }
 
+    /// GETs and parses one API response. The detailed error, with the
+    /// origin's address, goes to the log; the returned error names no
+    /// address, because its message reaches storefront visitors.
     async fn fetch<T: DeserializeOwned>(
         &self,
         shop: &str,
         path_and_query: &str,
     ) -> Result<T, SourceError> {
-        let body = self
-            .upstream
-            .get(path_and_query)
-            .await
-            .map_err(|error| match error {
-                UpstreamError::Timeout { .. } => SourceError::Timeout(error.to_string()),
-                UpstreamError::Status {
-                    status: 404,
-                    ref body,
-                    ..
-                } if is_shop_not_found(body) => SourceError::ShopNotFound(shop.to_owned()),
-                _ => SourceError::BadGateway(error.to_string()),
-            })?;
+        let body = match self.upstream.get(path_and_query).await {
+            Ok(body) => body,
+            Err(UpstreamError::Status {
+                status: 404, body, ..
+            }) if is_shop_not_found(&body) => {
+                return Err(SourceError::ShopNotFound(shop.to_owned()));
+            }
+            Err(error) => {
+                tracing::warn!(%error, shop, "upstream request failed");
+                return Err(match error {
+                    UpstreamError::Timeout { timeout_ms, .. } => SourceError::Timeout(format!(
+                        "the upstream origin did not respond within {timeout_ms} ms"
+                    )),
+                    UpstreamError::Connect { .. } => SourceError::BadGateway(
+                        "the upstream origin could not be reached".to_owned(),
+                    ),
+                    UpstreamError::Status { status, .. } => SourceError::BadGateway(format!(
+                        "the upstream origin returned HTTP {status}"
+                    )),
+                    UpstreamError::TooLarge { limit, .. } => SourceError::BadGateway(format!(
+                        "the upstream origin sent a response over {limit} bytes"
+                    )),
+                    UpstreamError::CircuitOpen { retry_in_ms, .. } => {
+                        SourceError::BadGateway(format!(
+                            "the upstream origin is failing; requests to it resume in \
+                             {retry_in_ms} ms"
+                        ))
+                    }
+                });
+            }
+        };
         serde_json::from_slice(&body).map_err(|error| {
-            SourceError::BadGateway(format!(
-                "upstream {}{path_and_query} sent a body that is not the expected JSON ({error})",
-                self.upstream.config.base_url
-            ))
+            tracing::warn!(
+                %error,
+                url = %format!("{}{path_and_query}", self.upstream.config.base_url),
+                "upstream sent a body that is not the expected JSON"
+            );
+            SourceError::BadGateway(
+                "the upstream origin sent a body that is not the expected JSON".to_owned(),
+            )
         })
     }
 }

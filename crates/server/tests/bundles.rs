@@ -86,10 +86,16 @@ async fn loader_is_served_short_lived_with_etag_and_coding() {
         .await;
         assert_eq!(br.text(), "BROTLI");
         assert_eq!(br.header("content-encoding"), Some("br"));
+        let br_etag = format!("\"{loader_hash}-br\"");
+        assert_eq!(br.header("etag"), Some(br_etag.as_str()));
 
         let gz = send(&app, "GET", path, &[("accept-encoding", "gzip")]).await;
         assert_eq!(gz.text(), "GZIP");
         assert_eq!(gz.header("content-encoding"), Some("gzip"));
+        let gz_etag = format!("\"{loader_hash}-gz\"");
+        assert_eq!(gz.header("etag"), Some(gz_etag.as_str()));
+        let held = send(&app, "GET", path, &[("if-none-match", &gz_etag)]).await;
+        assert_eq!(held.status, 304);
 
         let etag = format!("\"{loader_hash}\"");
         let cached = send(&app, "GET", path, &[("if-none-match", &etag)]).await;

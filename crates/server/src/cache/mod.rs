@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use moka::notification::RemovalCause;
 
-use crate::http::{Encoding, compress, etag_of};
+use crate::http::{Encoding, compress, etag_of, representation_etag};
 
 pub mod shared;
 
@@ -112,9 +112,9 @@ impl EntryHeaders {
         let hash = etag.trim_matches('"');
         let value = |text: String| HeaderValue::try_from(text).ok();
         EntryHeaders {
-            etag: value(etag.to_owned()),
-            etag_brotli: value(format!("\"{hash}-br\"")),
-            etag_gzip: value(format!("\"{hash}-gz\"")),
+            etag: value(representation_etag(hash, Encoding::Identity)),
+            etag_brotli: value(representation_etag(hash, Encoding::Brotli)),
+            etag_gzip: value(representation_etag(hash, Encoding::Gzip)),
             surrogate_key: value(tags.join(" ")),
             cache_tag: value(tags.join(",")),
         }
@@ -189,6 +189,14 @@ pub struct CacheCounters {
     pub source_errors: AtomicU64,
 }
 
+/// A source error that can tell an outage (the source failed) from an
+/// answer that something does not exist, so only outages count as source
+/// errors in the metrics.
+pub trait SourceFailure {
+    /// Whether the source failed, as opposed to reporting a missing item.
+    fn is_outage(&self) -> bool;
+}
+
 /// Why the cache could not serve a key.
 #[derive(Debug)]
 pub enum CacheError<E> {
@@ -234,7 +242,7 @@ impl<E> std::fmt::Debug for Cache<E> {
     }
 }
 
-impl<E: Send + Sync + 'static> Cache<E> {
+impl<E: SourceFailure + Send + Sync + 'static> Cache<E> {
     /// Creates an empty cache bounded by `policy.max_bytes`.
     pub fn new(policy: CachePolicy) -> Cache<E> {
         let counters = Arc::new(CacheCounters::default());
@@ -406,7 +414,9 @@ impl<E: Send + Sync + 'static> Cache<E> {
                     Ok(entry)
                 }
                 Err(error) => {
-                    cache.counters.source_errors.fetch_add(1, Ordering::Relaxed);
+                    if error.is_outage() {
+                        cache.counters.source_errors.fetch_add(1, Ordering::Relaxed);
+                    }
                     Err(CacheError::Source(Arc::new(error)))
                 }
             };
@@ -453,6 +463,12 @@ mod tests {
 
     #[derive(Debug)]
     struct Down;
+
+    impl SourceFailure for Down {
+        fn is_outage(&self) -> bool {
+            true
+        }
+    }
 
     fn policy(ttl_ms: u64, swr_ms: u64, sie_ms: u64) -> CachePolicy {
         CachePolicy {

@@ -154,7 +154,7 @@ impl SharedCache {
                 match client.get_async_pubsub().await {
                     Ok(mut pubsub) => {
                         if let Err(error) = pubsub.subscribe(PURGE_CHANNEL).await {
-                            if failures % 60 == 0 {
+                            if failures.is_multiple_of(60) {
                                 tracing::error!(%error, failures, "redis SUBSCRIBE failed; retrying every second");
                             }
                             failures += 1;
@@ -175,7 +175,7 @@ impl SharedCache {
                         }
                     }
                     Err(error) => {
-                        if failures % 60 == 0 {
+                        if failures.is_multiple_of(60) {
                             tracing::error!(%error, failures, "redis pub/sub connection failed; retrying every second");
                         }
                         failures += 1;

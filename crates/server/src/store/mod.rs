@@ -30,6 +30,12 @@ pub enum SourceError {
     BadGateway(String),
 }
 
+impl crate::cache::SourceFailure for SourceError {
+    fn is_outage(&self) -> bool {
+        !matches!(self, SourceError::ShopNotFound(_))
+    }
+}
+
 /// Read access to shops, badges and reviews, whatever stores them.
 ///
 /// Shop domains are passed as the request gave them; implementations compare
