@@ -34,6 +34,7 @@ async fn badges(
 ) -> Result<Response, Failure> {
     let Path(shop) =
         shop.map_err(|rejection| Failure::invalid_parameter("shop", rejection.body_text()))?;
+    check_shop(&shop)?;
     let params = query_params(query.as_deref());
     let raw_ids = params.get("ids").ok_or_else(|| {
         Failure::invalid_parameter(
@@ -66,6 +67,7 @@ async fn reviews(
 ) -> Result<Response, Failure> {
     let Path((shop, raw_product)) =
         path.map_err(|rejection| Failure::invalid_parameter("product_id", rejection.body_text()))?;
+    check_shop(&shop)?;
     let product = ProductId::parse(&raw_product)
         .map_err(|error| Failure::invalid_parameter("product_id", error.to_string()))?;
     let params = query_params(query.as_deref());
@@ -86,6 +88,18 @@ async fn reviews(
 
     let served = state.responses.reviews(&shop, &product, &query).await?;
     Ok(state.responses.respond(&headers, &served))
+}
+
+/// Rejects an empty shop segment, as in `/v1/shops//badges`.
+fn check_shop(shop: &str) -> Result<(), Failure> {
+    if shop.trim().is_empty() {
+        return Err(Failure::invalid_parameter(
+            "shop",
+            "the shop is empty; put the shop domain in the path, such as \
+             /v1/shops/example.myshopify.com/badges",
+        ));
+    }
+    Ok(())
 }
 
 /// Decodes a query string; when a name repeats, the first value wins.

@@ -338,6 +338,8 @@ async fn error_bodies_have_the_documented_shape() {
         (format!("{reviews}?rating=6"), "rating"),
         (format!("{reviews}?rating=four"), "rating"),
         (format!("{reviews}?page=0"), "page"),
+        (format!("{reviews}?q=shrink"), "q"),
+        ("/v1/shops//badges?ids=1".to_owned(), "shop"),
         (
             format!("/v1/shops/{DEMO}/products/abc/reviews"),
             "product_id",

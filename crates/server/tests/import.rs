@@ -225,6 +225,26 @@ fn edited_reexport_updates_in_place() {
 }
 
 #[test]
+fn ambiguous_handle_rejects_handle_only_row() {
+    let (_dir, store) = seeded_store();
+    let mut conn = store.connection().unwrap();
+    let csv = "title,body,rating,review_date,reviewer_name,reviewer_email,product_id,product_handle,reply,picture_urls\n\
+               A,One,5,2025-01-01,Ann,,902,dup,,\n\
+               B,Two,4,2025-01-02,Bob,,903,dup,,\n\
+               C,Three,3,2025-01-03,Cy,,,dup,,\n";
+    let report = judgeme::import(&mut conn, SHOP, csv.as_bytes()).unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].line, 4);
+    assert!(
+        report.rejected[0].reason.contains("ambiguous")
+            && report.rejected[0].reason.contains("902, 903"),
+        "{}",
+        report.rejected[0].reason
+    );
+}
+
+#[test]
 fn handle_only_row_uses_the_store_when_the_file_lacks_it() {
     let (_dir, store) = seeded_store();
     let mut conn = store.connection().unwrap();

@@ -98,9 +98,21 @@ pub fn import(conn: &mut Connection, shop: &str, data: &[u8]) -> Result<ImportRe
         let product = match &draft.product {
             ProductRef::Id(id) => id.clone(),
             ProductRef::Handle(handle) => {
-                let found = match file_handles.get(handle) {
-                    Some(id) => Some(id.clone()),
-                    None => product_id_by_handle(&tx, shop_id, handle)?
+                let found = match file_handles.get(handle).map(Vec::as_slice) {
+                    Some([id]) => Some(id.clone()),
+                    Some(ids) if ids.len() > 1 => {
+                        let listed: Vec<&str> = ids.iter().map(ProductId::as_str).collect();
+                        report.rejected.push(Rejection {
+                            line: draft.line,
+                            reason: format!(
+                                "product_handle {handle:?} is ambiguous: rows of the file give \
+                                 it the product ids {}; add the product_id to this row",
+                                listed.join(", ")
+                            ),
+                        });
+                        continue;
+                    }
+                    _ => product_id_by_handle(&tx, shop_id, handle)?
                         .and_then(|id| ProductId::parse(&id).ok()),
                 };
                 let Some(id) = found else {
@@ -180,22 +192,23 @@ fn is_shop_domain(shop: &str) -> bool {
 }
 
 /// Handle to product id, from the rows that give both; the first row wins.
-fn handles_in_file(drafts: &[Draft]) -> HashMap<String, ProductId> {
-    let mut handles = HashMap::new();
+/// Maps each handle that rows of the file give together with a product id
+/// to the distinct ids given for it, in file order.
+fn handles_in_file(drafts: &[Draft]) -> HashMap<String, Vec<ProductId>> {
+    let mut handles: HashMap<String, Vec<ProductId>> = HashMap::new();
     for draft in drafts {
         if let ProductRef::Id(id) = &draft.product
             && !draft.handle.is_empty()
         {
-            handles
-                .entry(draft.handle.clone())
-                .or_insert_with(|| id.clone());
+            let ids = handles.entry(draft.handle.clone()).or_default();
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
         }
     }
     handles
 }
 
-/// Stable identity of a review within its shop: product, author, date and
-/// body, hashed.
 /// Derives the identity of an imported review from who wrote it, about
 /// which product and when. Title, body and rating are left out, so that a
 /// re-export after the reviewer or merchant edited the text updates the
