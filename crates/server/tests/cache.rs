@@ -435,3 +435,33 @@ async fn import_purges_what_it_imported() {
     assert_eq!(count(&after, 0), count(&before, 0) + 1);
     assert_eq!(count(&after, 1), count(&before, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_costs_misses_little() {
+    let redis = Redis::start();
+    let upstream = FaultUpstream::start().await;
+    let replica = Replica::start(&upstream.url(), &[], Some(&redis.url())).await;
+    let client = reqwest::Client::new();
+    let warm = client
+        .get(replica.url(&badges_path("7000000000001")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warm.status(), 200);
+
+    drop(redis);
+    for id in ["7000000000002", "7000000000003", "7000000000004"] {
+        let started = Instant::now();
+        let response = client
+            .get(replica.url(&badges_path(id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{id}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a miss took {:?} with Redis down",
+            started.elapsed()
+        );
+    }
+}
