@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{HeaderName, Method, StatusCode, Uri, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde_json::json;
 use tower_http::cors::{Any, CorsLayer};
-use tracing::Instrument;
 
 use crate::bundles::Bundles;
 use crate::cache::CachePolicy;
@@ -108,15 +107,8 @@ pub fn router(state: AppState) -> Router {
             Arc::clone(&state.requests),
             metrics::count_requests,
         ))
-        .layer(middleware::from_fn(request_span))
+        .layer(middleware::from_fn(crate::error::log_failures))
         .with_state(state)
-}
-
-/// Puts each request's method and path on every log line it causes.
-async fn request_span(request: Request, next: Next) -> Response {
-    let span =
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
-    next.run(request).instrument(span).await
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -3,7 +3,9 @@
 //! is logged once, and is marked uncacheable so a CDN never keeps it as data.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use starling_model::{ApiError, ErrorBody, QueryError};
 
@@ -164,11 +166,10 @@ impl From<SourceError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(status = self.status.as_u16(), code = self.code, detail = %self.message, "request failed");
-        } else {
-            tracing::info!(status = self.status.as_u16(), code = self.code, detail = %self.message, "request rejected");
-        }
+        let logged = LoggedFailure {
+            code: self.code,
+            message: self.message.clone(),
+        };
         let body = ErrorBody {
             error: ApiError {
                 code: self.code.to_owned(),
@@ -180,8 +181,36 @@ impl IntoResponse for Failure {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.extensions_mut().insert(logged);
         response
     }
+}
+
+/// What a failed response carries for [`log_failures`], which logs it with
+/// the request's method and path.
+#[derive(Debug, Clone)]
+pub struct LoggedFailure {
+    code: &'static str,
+    message: String,
+}
+
+/// Middleware that logs each failed request once, with its method, path,
+/// status, code and message: server errors at error level, rejected
+/// requests at info level. Successful requests cost no logging work.
+pub async fn log_failures(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    if let Some(failure) = response.extensions().get::<LoggedFailure>() {
+        let status = response.status().as_u16();
+        let path = uri.path();
+        if response.status().is_server_error() {
+            tracing::error!(%method, path, status, code = failure.code, detail = %failure.message, "request failed");
+        } else {
+            tracing::info!(%method, path, status, code = failure.code, detail = %failure.message, "request rejected");
+        }
+    }
+    response
 }
 
 fn shorten(value: &str) -> String {
