@@ -227,6 +227,17 @@ async fn product_widget_follows_the_api() -> Result<()> {
         renders += 1;
         query.page = 2;
         check_render(env, renders, &query, "page 2").await?;
+        let focus_in_widget = browser
+            .eval(
+                "return !!document.activeElement && \
+                 !!document.activeElement.closest('#stamped-main-widget')",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            focus_in_widget == Value::Bool(true),
+            "after clicking page 2 the focus left the reviews widget"
+        );
 
         let response = env
             .server

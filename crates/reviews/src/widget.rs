@@ -490,10 +490,26 @@ fn render(response: &ReviewsResponse) {
             if let Ok(Some(container)) = element.query_selector(".stamped-container") {
                 let _ = container.set_attribute("data-widget-sort", view_sort.as_str());
             }
+            keep_focus_in(&list);
         }
         None => element.set_inner_html(&starling_render::widget(response, view)),
     }
     page::dispatch("stamped:reviews:loaded");
+}
+
+/// Moves the focus to the review list when the element that had it (a page
+/// link inside the list) was replaced, so keyboard users stay in the widget
+/// instead of starting over at the top of the page.
+fn keep_focus_in(list: &Element) {
+    let document = page::document();
+    let lost = match document.active_element() {
+        None => true,
+        Some(active) => document.body().is_some_and(|body| active == *body.as_ref()),
+    };
+    if lost && let Ok(list) = list.clone().dyn_into::<web_sys::HtmlElement>() {
+        let _ = list.set_attribute("tabindex", "-1");
+        let _ = list.focus();
+    }
 }
 
 fn warn_once(message: &str, detail: &str) {
