@@ -181,7 +181,7 @@ fn failed_badges_keep_prefilled_content() {
 }
 
 #[wasm_bindgen_test]
-fn batches_are_distinct_and_urls_list_them() {
+fn batches_are_distinct_sorted_and_listed() {
     let document = detached_document(
         r#"<i class="stamped-product-reviews-badge" data-id="30"></i>
            <i class="stamped-product-reviews-badge" data-id="4"></i>
@@ -192,7 +192,7 @@ fn batches_are_distinct_and_urls_list_them() {
     assert_eq!(batches.len(), 1);
     assert_eq!(
         badges::url("https://starling.test", "demo.myshopify.com", &batches[0]),
-        "https://starling.test/v1/shops/demo.myshopify.com/badges?ids=30,4"
+        "https://starling.test/v1/shops/demo.myshopify.com/badges?ids=4,30"
     );
 }
 

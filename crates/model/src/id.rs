@@ -76,6 +76,32 @@ pub fn parse_badge_ids(raw: &str) -> Result<Vec<ProductId>, ProductIdError> {
     Ok(ids)
 }
 
+/// Returns how many ids a comma-separated `ids` value names when it is
+/// already in the form [`parse_badge_ids`] produces: plain digits without
+/// leading zeros, at most 20 each, strictly ascending, no empty items.
+/// Such a value can serve as a cache key as it is, without parsing.
+pub fn canonical_badge_ids(raw: &str) -> Option<usize> {
+    let mut previous: Option<&str> = None;
+    let mut count = 0;
+    for item in raw.split(',') {
+        let canonical = !item.is_empty()
+            && item.len() <= 20
+            && !item.starts_with('0')
+            && item.bytes().all(|b| b.is_ascii_digit());
+        if !canonical {
+            return None;
+        }
+        if let Some(previous) = previous
+            && (previous.len(), previous) >= (item.len(), item)
+        {
+            return None;
+        }
+        previous = Some(item);
+        count += 1;
+    }
+    Some(count)
+}
+
 /// Keeps error messages short when the input is long.
 fn truncate(value: &str) -> String {
     value.chars().take(64).collect()
@@ -111,6 +137,18 @@ mod tests {
             ProductId::parse(&"9".repeat(21)),
             Err(ProductIdError::TooLong(_))
         ));
+    }
+
+    #[test]
+    fn canonical_ids_are_recognised() {
+        assert_eq!(canonical_badge_ids("4,30,100"), Some(3));
+        assert_eq!(canonical_badge_ids("7000000000001"), Some(1));
+        for raw in ["30,4", "4,4", "4,,30", "", "04,30", "4,shopify-30", "4,30,"] {
+            assert_eq!(canonical_badge_ids(raw), None, "{raw}");
+        }
+        let parsed = parse_badge_ids("30,4,100").expect("valid");
+        let joined: Vec<&str> = parsed.iter().map(ProductId::as_str).collect();
+        assert_eq!(canonical_badge_ids(&joined.join(",")), Some(3));
     }
 
     #[test]

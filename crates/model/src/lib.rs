@@ -14,6 +14,6 @@ pub use api::{
     ApiError, Badge, BadgesResponse, ErrorBody, Histogram, Photo, Reply, Review, ReviewsResponse,
     Summary, Votes,
 };
-pub use id::{MAX_BADGE_IDS, ProductId, ProductIdError, parse_badge_ids};
+pub use id::{MAX_BADGE_IDS, ProductId, ProductIdError, canonical_badge_ids, parse_badge_ids};
 pub use query::{DEFAULT_PER_PAGE, MAX_PER_PAGE, QueryError, ReviewsQuery, Sort};
 pub use rating::Rating;

@@ -11,7 +11,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use starling_model::{MAX_BADGE_IDS, ProductId, ReviewsQuery, parse_badge_ids};
+use starling_model::{
+    MAX_BADGE_IDS, ProductId, ReviewsQuery, canonical_badge_ids, parse_badge_ids,
+};
 
 use crate::app::AppState;
 use crate::error::Failure;
@@ -35,27 +37,24 @@ async fn badges(
     let Path(shop) =
         shop.map_err(|rejection| Failure::invalid_parameter("shop", rejection.body_text()))?;
     check_shop(&shop)?;
-    let params = query_params(query.as_deref());
-    let raw_ids = params.get("ids").ok_or_else(|| {
-        Failure::invalid_parameter(
-            "ids",
-            "ids is required: a comma-separated list of product ids such as \
-             ids=7000000000001,7000000000002",
-        )
-    })?;
-    let ids = parse_badge_ids(raw_ids)
-        .map_err(|error| Failure::invalid_parameter("ids", error.to_string()))?;
-    if ids.len() > MAX_BADGE_IDS {
-        return Err(Failure::invalid_parameter(
-            "ids",
-            format!(
-                "ids may name at most {MAX_BADGE_IDS} products, got {}; split the request",
-                ids.len()
-            ),
-        ));
-    }
+    let query = query.as_deref().unwrap_or("");
 
-    let served = state.responses.badges(&shop, &ids).await?;
+    // Fast path: the core sends `ids=` alone, sorted and deduplicated, which
+    // is already the cache key; anything else is decoded and normalized.
+    let plain_ids = query
+        .strip_prefix("ids=")
+        .filter(|rest| !rest.contains(['&', '%', '+']))
+        .filter(|rest| canonical_badge_ids(rest).is_some_and(|n| n <= MAX_BADGE_IDS));
+    let normalized;
+    let ids = match plain_ids {
+        Some(ids) => ids,
+        None => {
+            normalized = normalize_ids(query)?;
+            normalized.as_str()
+        }
+    };
+
+    let served = state.responses.badges(&shop, ids).await?;
     Ok(state.responses.respond(&headers, &served))
 }
 
@@ -88,6 +87,38 @@ async fn reviews(
 
     let served = state.responses.reviews(&shop, &product, &query).await?;
     Ok(state.responses.respond(&headers, &served))
+}
+
+/// Reads the `ids` parameter of any query string and returns the ids
+/// sorted, deduplicated and comma-joined, or the 400 that names `ids`.
+fn normalize_ids(query: &str) -> Result<String, Failure> {
+    let params = query_params(Some(query));
+    let raw_ids = params.get("ids").ok_or_else(|| {
+        Failure::invalid_parameter(
+            "ids",
+            "ids is required: a comma-separated list of product ids such as \
+             ids=7000000000001,7000000000002",
+        )
+    })?;
+    let ids = parse_badge_ids(raw_ids)
+        .map_err(|error| Failure::invalid_parameter("ids", error.to_string()))?;
+    if ids.len() > MAX_BADGE_IDS {
+        return Err(Failure::invalid_parameter(
+            "ids",
+            format!(
+                "ids may name at most {MAX_BADGE_IDS} products, got {}; split the request",
+                ids.len()
+            ),
+        ));
+    }
+    if ids.is_empty() {
+        return Err(Failure::invalid_parameter(
+            "ids",
+            "ids names no product; list at least one id, such as ids=7000000000001",
+        ));
+    }
+    let joined: Vec<&str> = ids.iter().map(ProductId::as_str).collect();
+    Ok(joined.join(","))
 }
 
 /// Rejects an empty shop segment, as in `/v1/shops//badges`.

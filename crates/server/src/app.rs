@@ -34,9 +34,27 @@ pub const DEFAULT_CACHE_POLICY: CachePolicy = CachePolicy {
     max_bytes: 64 * 1024 * 1024,
 };
 
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler can reach: one shared [`AppParts`], so the clone that
+/// axum makes for each request is a single reference count.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl From<AppParts> for AppState {
+    fn from(parts: AppParts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+/// The handlers' shared state.
+pub struct AppParts {
     /// Answers the API behind the cache: the SQLite store or the upstream.
     pub source: Arc<dyn Source>,
     /// The embedded store, for the demo storefront's catalogue.
@@ -53,9 +71,9 @@ pub struct AppState {
     pub purge_token: Option<Arc<str>>,
 }
 
-impl std::fmt::Debug for AppState {
+impl std::fmt::Debug for AppParts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
+        f.debug_struct("AppParts")
             .field("catalog", &self.catalog.path())
             .field("bundles", &self.bundles.dist())
             .field("responses", &self.responses)
@@ -67,8 +85,16 @@ impl AppState {
     /// State over the SQLite store with the default cache and no purge
     /// token.
     pub fn new(store: SqliteStore, bundles: Bundles) -> AppState {
+        AppParts::new(store, bundles).into()
+    }
+}
+
+impl AppParts {
+    /// Parts over the SQLite store with the default cache and no purge
+    /// token.
+    pub fn new(store: SqliteStore, bundles: Bundles) -> AppParts {
         let source: Arc<dyn Source> = Arc::new(store.clone());
-        AppState {
+        AppParts {
             responses: ResponseCache::new(Arc::clone(&source), DEFAULT_CACHE_POLICY, None),
             source,
             catalog: store,
@@ -212,7 +238,7 @@ async fn state(
     store: SqliteStore,
     bundles: Bundles,
 ) -> anyhow::Result<AppState> {
-    let mut state = AppState::new(store, bundles);
+    let mut state = AppParts::new(store, bundles);
     if let Some(upstream) = &config.upstream {
         let client = Arc::new(Upstream::new(upstream.clone()).with_context(|| {
             format!(
@@ -243,7 +269,7 @@ async fn state(
         }));
     }
     state.purge_token = config.purge_token.as_deref().map(Arc::from);
-    Ok(state)
+    Ok(state.into())
 }
 
 async fn shutdown_signal() {

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
-use starling_model::{ProductId, ReviewsQuery};
+use starling_model::{ProductId, ReviewsQuery, parse_badge_ids};
 
 use crate::cache::shared::SharedCache;
 use crate::cache::{Cache, CacheError, CachePolicy, CacheStatus, Entry, now_ms};
@@ -135,19 +135,24 @@ impl ResponseCache {
         .await
     }
 
-    /// The badges of `ids`, which must be sorted and deduplicated. The batch
+    /// The badges of `ids`, comma-joined, sorted and deduplicated as
+    /// [`parse_badge_ids`] leaves them. The batch
     /// body is cached under the whole id list and tagged with every
     /// product, so purging one product drops every batch that shows it;
     /// a batch miss asks the source only for products without a fresh
     /// per-product entry.
-    pub async fn badges(&self, shop: &str, ids: &[ProductId]) -> Result<Served, Failure> {
+    pub async fn badges(&self, shop: &str, ids: &str) -> Result<Served, Failure> {
         let shop = shop.to_ascii_lowercase();
-        let joined: Vec<&str> = ids.iter().map(ProductId::as_str).collect();
-        let key = format!("badges|{shop}|{}", joined.join(","));
-        let this = self.clone();
-        let ids = ids.to_vec();
-        self.lookup(&key, move || async move {
-            this.assemble_badges(&shop, &ids).await
+        let key = format!("badges|{shop}|{ids}");
+        self.lookup(&key, || {
+            let this = self.clone();
+            let ids = ids.to_owned();
+            async move {
+                let ids = parse_badge_ids(&ids).map_err(|error| {
+                    SourceError::Unavailable(format!("normalized ids failed to parse: {error}"))
+                })?;
+                this.assemble_badges(&shop, &ids).await
+            }
         })
         .await
     }

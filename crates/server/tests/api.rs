@@ -624,3 +624,30 @@ async fn json_is_compressed_by_accept_encoding_with_its_own_etag() {
     .await;
     assert!(small.header("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn id_orders_and_forms_share_one_cache_entry() {
+    let (_dir, store) = seeded_store();
+    let app = app(&store);
+    let canonical = get(
+        &app,
+        &format!("/v1/shops/{DEMO}/badges?ids=7000000000001,7000000000002"),
+    )
+    .await;
+    assert_eq!(canonical.header("x-cache"), Some("miss"));
+
+    for query in [
+        "ids=7000000000002,7000000000001",
+        "ids=gid%3A%2F%2Fshopify%2FProduct%2F7000000000002%2C7000000000001",
+        "ids=shopify-7000000000001,7000000000002,7000000000001&x=1",
+    ] {
+        let other = get(&app, &format!("/v1/shops/{DEMO}/badges?{query}")).await;
+        assert_eq!(other.status, 200, "{query}");
+        assert_eq!(other.header("x-cache"), Some("hit"), "{query}");
+        assert_eq!(other.body, canonical.body, "{query}");
+    }
+
+    let empty = get(&app, &format!("/v1/shops/{DEMO}/badges?ids=")).await;
+    assert_eq!(empty.status, 400);
+    assert_eq!(empty.json()["error"]["parameter"], "ids");
+}
