@@ -92,12 +92,14 @@ impl Encoding {
 /// identity. A coding with `q=0` is refused; `*` stands for any coding not
 /// named.
 pub fn accepted_encodings(headers: &HeaderMap) -> Vec<Encoding> {
-    let mut named: Vec<(String, bool)> = Vec::new();
+    // Codings as written (case-insensitive) with whether their q is
+    // above zero; borrowed from the header, so nothing is allocated.
+    let mut named: Vec<(&str, bool)> = Vec::new();
     for value in headers.get_all(header::ACCEPT_ENCODING) {
         let Ok(value) = value.to_str() else { continue };
         for item in value.split(',') {
             let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let coding = parts.next().unwrap_or("").trim();
             if coding.is_empty() {
                 continue;
             }
@@ -110,8 +112,12 @@ pub fn accepted_encodings(headers: &HeaderMap) -> Vec<Encoding> {
     let accepts = |tokens: &[&str]| {
         tokens
             .iter()
-            .find_map(|token| named.iter().find(|(coding, _)| coding == token))
-            .or_else(|| named.iter().find(|(coding, _)| coding == "*"))
+            .find_map(|token| {
+                named
+                    .iter()
+                    .find(|(coding, _)| coding.eq_ignore_ascii_case(token))
+            })
+            .or_else(|| named.iter().find(|(coding, _)| *coding == "*"))
             .is_some_and(|(_, accepted)| *accepted)
     };
     let mut result = Vec::with_capacity(3);
