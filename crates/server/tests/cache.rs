@@ -165,6 +165,10 @@ async fn upstream_down_serves_stale_then_recovers() {
         );
         assert!(body["error"]["code"].is_string(), "{mode:?}: {body}");
         assert!(body["error"]["message"].is_string(), "{mode:?}: {body}");
+        assert!(
+            !body.to_string().contains("127.0.0.1"),
+            "{mode:?}: the error shows the origin's address: {body}"
+        );
     }
 
     upstream.set_mode(Mode::Healthy);
