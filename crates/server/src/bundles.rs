@@ -205,7 +205,12 @@ pub fn routes() -> Router<AppState> {
 async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match &state.bundles.state {
         Ok(loaded) => serve(&loaded.loader, &headers, LOADER_CACHE),
-        Err(reason) => Failure::bundles_unavailable(reason).into_response(),
+        // The reason names the server's dist path, which is logged at start
+        // and shown on /readyz; visitors get the fix without the path.
+        Err(_) => Failure::bundles_unavailable(
+            "the bundles are not built on this server; run `cargo xtask build` and restart starling",
+        )
+        .into_response(),
     }
 }
 
