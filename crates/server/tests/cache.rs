@@ -173,26 +173,14 @@ async fn upstream_down_serves_stale_then_recovers() {
 
     upstream.set_mode(Mode::Healthy);
     upstream.bump_generation();
-    let recovered = Instant::now();
-    let fresh_count = expected_count("7000000000005", 1);
-    loop {
-        let body: serde_json::Value = client
-            .get(&cached)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["badges"][0]["count"] == fresh_count {
-            break;
-        }
-        assert!(
-            recovered.elapsed() < Duration::from_secs(2),
-            "fresh data not served within one TTL plus one second: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_count(
+        &client,
+        &cached,
+        expected_count("7000000000005", 1),
+        Duration::from_secs(2),
+        "fresh data not served within one TTL plus one second",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,25 +286,14 @@ async fn replicas_share_entries_and_purges() {
 
     // The purge reaches the second replica over pub/sub.
     let fresh_count = expected_count("7000000000007", 1);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let body: serde_json::Value = client
-            .get(second.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["badges"][0]["count"] == fresh_count {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the second replica still serves {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_count(
+        &client,
+        &second.url(&path),
+        fresh_count,
+        Duration::from_secs(3),
+        "the purge did not reach the second replica",
+    )
+    .await;
     let body: serde_json::Value = client
         .get(first.url(&path))
         .send()
@@ -326,6 +303,27 @@ async fn replicas_share_entries_and_purges() {
         .await
         .unwrap();
     assert_eq!(body["badges"][0]["count"], fresh_count);
+}
+
+/// Polls `url` until its first badge has `expected` reviews, failing with
+/// `failure` and the last body once `limit` has passed.
+async fn wait_for_count(
+    client: &reqwest::Client,
+    url: &str,
+    expected: u64,
+    limit: Duration,
+    failure: &str,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let response = client.get(url).send().await.unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        if body["badges"][0]["count"] == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{failure}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn metric(text: &str, name: &str) -> f64 {
