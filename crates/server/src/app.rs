@@ -55,7 +55,8 @@ impl From<AppParts> for AppState {
 
 /// The handlers' shared state.
 pub struct AppParts {
-    /// Answers the API behind the cache: the SQLite store or the upstream.
+    /// Source of the API data behind the cache: the SQLite store or the
+    /// upstream.
     pub source: Arc<dyn Source>,
     /// The embedded store, for the demo storefront's catalogue.
     pub catalog: SqliteStore,
@@ -139,7 +140,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let mut reasons = Vec::new();
-    // The embedded store must answer; an upstream that is down does not
+    // The embedded store must respond; an upstream that is down does not
     // make the server unready, because serving stale data is its job then.
     if let Err(error) = state.catalog.check().await {
         reasons.push(format!("store: {error}"));

@@ -115,7 +115,7 @@ pub fn render(
         &mut out,
         "starling_cache_hit_ratio",
         "gauge",
-        "Share of lookups answered without waiting for the source: (hit + stale) / all lookups.",
+        "Share of lookups served without waiting for the source: (hit + stale) / all lookups.",
     );
     let ratio = if lookups == 0 {
         0.0

@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::error::Failure;
 use crate::responses::{product_tag, shop_tag};
 
-/// The most surrogate keys one purge may name.
+/// Maximum number of surrogate keys (or product ids) in one purge.
 const MAX_KEYS: usize = 1_000;
 
 /// The purge route.

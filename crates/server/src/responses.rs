@@ -217,7 +217,7 @@ impl ResponseCache {
         Ok((body.freeze(), tags))
     }
 
-    /// Looks in the local cache, then in the shared level, then asks the
+    /// Looks in the local cache, then in the shared level, then calls the
     /// source through `fetch`.
     async fn lookup<F, Fut>(&self, key: &str, fetch: F) -> Result<Served, Failure>
     where

@@ -38,16 +38,16 @@ pub struct UpstreamConfig {
     pub cool_down: Duration,
 }
 
-/// Why an upstream call failed.
+/// An upstream call failure.
 #[derive(Debug, Error)]
 pub enum UpstreamError {
-    /// The origin did not answer within the timeout.
+    /// The origin did not respond within the timeout.
     #[error("upstream {url} timed out after {timeout_ms} ms")]
     Timeout { url: String, timeout_ms: u128 },
-    /// The connection could not be opened or broke before a full answer.
+    /// The connection could not be opened or broke before a full response.
     #[error("upstream {url} connection failed: {reason}")]
     Connect { url: String, reason: String },
-    /// The origin answered with a status that is not a success.
+    /// The origin responded with a status that is not a success.
     #[error("upstream {url} returned HTTP {status}")]
     Status {
         url: String,
@@ -77,7 +77,7 @@ impl UpstreamError {
     }
 
     /// Whether the failure counts against the circuit: the origin is down,
-    /// slow or broken, as opposed to answering a client error such as 404.
+    /// slow or broken, as opposed to returning a client error such as 404.
     fn counts_as_failure(&self) -> bool {
         match self {
             UpstreamError::Status { status, .. } => *status >= 500,
@@ -182,13 +182,13 @@ impl Upstream {
         &self.counters
     }
 
-    /// The circuit state now.
+    /// Returns the circuit state now.
     pub fn circuit_state(&self) -> CircuitState {
         self.lock_breaker().state
     }
 
     /// GETs `path_and_query` (starting with `/`) from the origin and returns
-    /// the body of a 2xx answer.
+    /// the body of a 2xx response.
     pub async fn get(&self, path_and_query: &str) -> Result<Bytes, UpstreamError> {
         self.admit()?;
         let url = format!("{}{}", self.config.base_url, path_and_query);

@@ -189,9 +189,9 @@ pub struct CacheCounters {
     pub source_errors: AtomicU64,
 }
 
-/// A source error that can tell an outage (the source failed) from an
-/// answer that something does not exist, so only outages count as source
-/// errors in the metrics.
+/// A source error that tells an outage (the source failed) from a report
+/// that something does not exist, so only outages count as source errors
+/// in the metrics.
 pub trait SourceFailure {
     /// Whether the source failed, as opposed to reporting a missing item.
     fn is_outage(&self) -> bool;
